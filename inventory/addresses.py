@@ -1,0 +1,297 @@
+"""Finding network references in strings: URLs, connection strings, ``host:port`` and bare hosts.
+
+Readers pass every string that may name another service (env values, args, config values) to
+:func:`find_addresses`. It returns :class:`~inventory.model.Address` values with the host (lower
+case), port, scheme and database when the string names them, and the *form* the reference had:
+
+``url``      ``scheme://[user[:password]@]host[:port][/path]`` (several hosts allowed, as Mongo does)
+``jdbc``     ``jdbc:<driver>://host[:port]/db``, ``jdbc:oracle:thin:@host:port/svc``, SQL Server
+``dsn``      key/value connection strings: ``Host=orders-db;Database=orders`` / ``Server=db,1433``
+``hostport`` ``orders:8080``, Kafka bootstrap lists ``kafka-0:9092,kafka-1:9092``
+``bare``     a whole value that is one host name (``orders``, ``orders.shop.svc``); only when the
+             key it came from names an address (``*_HOST``, ``*_ADDR``, ``*_URL`` ...) or the host is
+             in a cluster DNS form
+``kubelet``  ``$(ORDERS_SERVICE_HOST)`` / ``${ORDERS_SERVICE_HOST}``, the variables the kubelet injects
+
+Nothing here decides whether a host is in the inventory; :mod:`inventory.resolving` does. The
+strength of the form decides whether a host that resolves to nothing is reported as unresolved
+(``url``, ``jdbc``, ``dsn``, ``kubelet``, and ``hostport``/``bare`` from an address-named key) or
+dropped as not a reference at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+
+from inventory.model import Address
+from inventory.secrets import redact_text
+
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
+_HOST = rf"{_LABEL}(?:\.{_LABEL})*"
+_HOST_RE = re.compile(rf"^{_HOST}$", re.IGNORECASE)
+
+_URL = re.compile(
+    r"(?P<scheme>[a-z][a-z0-9+.\-]{1,30})://"
+    r"(?:(?P<userinfo>[^@/\s\"'`<>]*)@)?"
+    r"(?P<hosts>[a-z0-9_.\-\[\]:,%{}$()]+)"
+    r"(?P<path>/[^\s\"'`<>?#;]*)?",
+    re.IGNORECASE,
+)
+_JDBC_ORACLE = re.compile(r"jdbc:oracle:[a-z]+:@(?://)?(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?(?:[:/](?P<db>\w+))?",
+                          re.IGNORECASE)
+_JDBC_SQLSERVER = re.compile(r"jdbc:(?:sqlserver|jtds:sqlserver)://(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?"
+                             r"(?P<rest>[^\s\"']*)", re.IGNORECASE)
+_DSN_PAIR = re.compile(r"(?:^|;)\s*(?P<key>[a-z ]+?)\s*=\s*(?P<value>[^;]*)", re.IGNORECASE)
+_DSN_HOST_KEYS = ("host", "server", "data source", "address", "addr", "network address", "hostname")
+_DSN_DB_KEYS = ("database", "initial catalog", "dbname", "db")
+_HOSTPORT_GROUPS = re.compile(rf"(?<![\w.\-/:@$])(?P<host>{_HOST}):(?P<port>\d{{2,5}})(?![\w.:])", re.IGNORECASE)
+_KUBELET = re.compile(r"\$[({]?(?P<name>[A-Z0-9_]+?)_SERVICE_HOST[)}]?")
+_GO_MYSQL = re.compile(r"@tcp\((?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?\)(?:/(?P<db>\w+))?", re.IGNORECASE)
+
+#: Key names whose values are addresses even when they are a bare host.
+_ADDRESS_KEY = re.compile(
+    r"(host|addr|address|url|uri|endpoint|server|service|dsn|broker|bootstrap|upstream|backend|target|"
+    r"connection|conn_?str|peer|remote|api_base|base_?url|location|nodes|hosts|seeds|cluster|datasource|"
+    r"amqp|kafka|redis|mongo|postgres|mysql|database_url|db_url|queue|nats)",
+    re.IGNORECASE,
+)
+
+SCHEME_TECHNOLOGY: dict[str, str] = {
+    "postgres": "postgres", "postgresql": "postgres", "pgsql": "postgres",
+    "mysql": "mysql", "mariadb": "mysql", "mysqlx": "mysql",
+    "mongodb": "mongodb", "mongodb+srv": "mongodb", "mongo": "mongodb",
+    "redis": "redis", "rediss": "redis", "valkey": "redis", "redis-sentinel": "redis",
+    "memcached": "memcached", "memcache": "memcached",
+    "cassandra": "cassandra", "cql": "cassandra",
+    "elasticsearch": "elasticsearch", "es": "elasticsearch",
+    "sqlserver": "mssql", "mssql": "mssql", "oracle": "oracle", "db2": "db2",
+    "cockroachdb": "postgres", "clickhouse": "clickhouse", "neo4j": "neo4j", "bolt": "neo4j",
+    "couchbase": "couchbase", "couchdb": "couchdb", "influxdb": "influxdb",
+    "amqp": "rabbitmq", "amqps": "rabbitmq", "rabbitmq": "rabbitmq",
+    "kafka": "kafka", "kafka+ssl": "kafka",
+    "nats": "nats", "tls+nats": "nats",
+    "pulsar": "pulsar", "pulsar+ssl": "pulsar",
+    "mqtt": "mqtt", "mqtts": "mqtt", "stomp": "activemq", "tcp+activemq": "activemq",
+    "s3": "s3", "gs": "gcs",
+}
+DATASTORE_TECHNOLOGIES = frozenset({
+    "postgres", "mysql", "mongodb", "redis", "memcached", "cassandra", "elasticsearch", "mssql",
+    "oracle", "db2", "clickhouse", "neo4j", "couchbase", "couchdb", "influxdb", "s3", "gcs",
+})
+BROKER_TECHNOLOGIES = frozenset({"rabbitmq", "kafka", "nats", "pulsar", "mqtt", "activemq"})
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::]", "[::1]", "host.docker.internal"})
+
+
+def is_address_key(key: str | None) -> bool:
+    """True when a key or variable name says its value is an address (``*_HOST``, ``*_URL`` ...)."""
+    return bool(key) and bool(_ADDRESS_KEY.search(key or ""))
+
+
+def _clean_host(host: str) -> str | None:
+    host = host.strip().strip("[]").rstrip(".").lower()
+    if not host or host in _LOCAL_HOSTS or "$" in host or "{" in host or "(" in host or "%" in host:
+        return None
+    if not _HOST_RE.match(host):
+        return None
+    if host.replace(".", "").isdigit():
+        return None
+    if not any(c.isalpha() for c in host):
+        return None
+    return host
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _port(text: str | None) -> int | None:
+    if not text or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value < 65536 else None
+
+
+def _split_hosts(hosts: str) -> Iterator[tuple[str, int | None]]:
+    for part in hosts.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part.startswith("["):  # IPv6 literal
+            continue
+        host, _, port = part.partition(":")
+        yield host, _port(port)
+
+
+def _url_addresses(text: str) -> Iterator[Address]:
+    for m in _URL.finditer(text):
+        scheme = m.group("scheme").lower()
+        if scheme in ("file", "data", "mailto", "urn", "git", "ssh+git"):
+            continue
+        raw = m.group(0)
+        path = m.group("path") or ""
+        database = None
+        tech = SCHEME_TECHNOLOGY.get(scheme)
+        if tech and path.strip("/"):
+            database = path.strip("/").split("/")[0] or None
+        if tech == "redis":
+            database = None  # /0 is a db index, not a schema
+        for host, port in _split_hosts(m.group("hosts")):
+            clean = _clean_host(host)
+            if clean:
+                yield Address(clean, port, scheme, database, raw, "url")
+
+
+def _jdbc_addresses(text: str) -> Iterator[Address]:
+    for m in _JDBC_ORACLE.finditer(text):
+        host = _clean_host(m.group("host"))
+        if host:
+            yield Address(host, _port(m.group("port")), "oracle", m.group("db"), m.group(0), "jdbc")
+    for m in _JDBC_SQLSERVER.finditer(text):
+        host = _clean_host(m.group("host"))
+        if host:
+            db = None
+            dbm = re.search(r"(?:databaseName|database)=([^;]+)", m.group("rest"), re.IGNORECASE)
+            if dbm:
+                db = dbm.group(1)
+            yield Address(host, _port(m.group("port")), "sqlserver", db, m.group(0), "jdbc")
+
+
+def _dsn_addresses(text: str) -> Iterator[Address]:
+    if "=" not in text or ";" not in text:
+        return
+    pairs = {m.group("key").strip().lower(): m.group("value").strip() for m in _DSN_PAIR.finditer(text)}
+    host_value = next((pairs[k] for k in _DSN_HOST_KEYS if pairs.get(k)), None)
+    if not host_value:
+        return
+    database = next((pairs[k] for k in _DSN_DB_KEYS if pairs.get(k)), None)
+    scheme = "sqlserver" if ("initial catalog" in pairs or "data source" in pairs) else "dsn"
+    host_value = host_value.removeprefix("tcp:").split(";")[0].strip()
+    host, sep, port = host_value.partition(",")
+    if not sep:
+        host, _, port = host_value.partition(":")
+    clean = _clean_host(host)
+    if clean:
+        explicit_port = _port(port.strip()) or _port(pairs.get("port"))
+        yield Address(clean, explicit_port, scheme, database or None, text, "dsn")
+
+
+def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
+    """All network references in ``text``, in order of appearance, without duplicates.
+
+    ``key`` is the env var, config key or flag the text came from; it lets a bare host count.
+
+    >>> [(a.host, a.port, a.form) for a in find_addresses("productcatalogservice:3550")]
+    [('productcatalogservice', 3550, 'hostport')]
+    >>> [(a.host, a.database) for a in find_addresses("jdbc:postgresql://orders-db:5432/orders")]
+    [('orders-db', 'orders')]
+    >>> [a.host for a in find_addresses("frontend", key="FRONTEND_HOST")]
+    ['frontend']
+    >>> find_addresses("debug", key="LOG_LEVEL")
+    []
+    """
+    if not text or not isinstance(text, str):
+        return []
+    if len(text) > 100_000:
+        text = text[:100_000]
+    found: list[Address] = []
+    seen: set[tuple[str, int | None]] = set()
+    spans: list[tuple[int, int]] = []
+
+    def add(addr: Address) -> None:
+        k = (addr.host, addr.port)
+        if k not in seen:
+            seen.add(k)
+            found.append(addr)
+
+    for m in _URL.finditer(text):
+        spans.append(m.span())
+    for addr in _url_addresses(text):
+        add(addr)
+    for m in _GO_MYSQL.finditer(text):
+        host = _clean_host(m.group("host"))
+        if host:
+            add(Address(host, _port(m.group("port")), "mysql", m.group("db"), m.group(0), "dsn"))
+            spans.append(m.span())
+    if "jdbc:" in text.lower():
+        for addr in _jdbc_addresses(text):
+            add(addr)
+    for addr in _dsn_addresses(text):
+        add(addr)
+    for m in _KUBELET.finditer(text):
+        host = m.group("name").lower().replace("_", "-")
+        if _clean_host(host):
+            add(Address(host, None, None, None, m.group(0), "kubelet"))
+    for m in _HOSTPORT_GROUPS.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        host = _clean_host(m.group("host"))
+        if host and not _is_ip(host):
+            add(Address(host, _port(m.group("port")), None, None, m.group(0), "hostport"))
+    if not found:
+        bare = text.strip().strip("\"'")
+        host = _clean_host(bare) if bare and " " not in bare else None
+        if host and (is_address_key(key) or ".svc" in host):
+            add(Address(host, None, None, None, bare, "bare"))
+    return [replace(a, raw=redact_text(a.raw)) for a in found]
+
+
+def is_strong(address: Address, key: str | None = None) -> bool:
+    """Whether a reference that resolves to nothing is worth reporting as unresolved."""
+    if address.form in ("url", "jdbc", "dsn", "kubelet"):
+        return True
+    return is_address_key(key) or ".svc" in address.host
+
+
+def technology_of(address: Address) -> str | None:
+    """The technology a reference's scheme names (``postgres``, ``kafka`` ...), if any."""
+    if address.scheme:
+        return SCHEME_TECHNOLOGY.get(address.scheme.lower())
+    return None
+
+
+def split_cluster_host(host: str) -> list[tuple[str, str | None]]:
+    """Candidate ``(name, namespace)`` pairs for a host in any Kubernetes DNS form, best first.
+
+    >>> split_cluster_host("orders.shop.svc.cluster.local")
+    [('orders', 'shop')]
+    >>> split_cluster_host("kafka-0.kafka-headless.kafka.svc")
+    [('kafka-headless', 'kafka'), ('kafka-0', 'kafka')]
+    >>> split_cluster_host("orders.shop")
+    [('orders', 'shop'), ('orders.shop', None)]
+    >>> split_cluster_host("orders")
+    [('orders', None)]
+    """
+    parts = host.split(".")
+    if "svc" in parts:
+        i = parts.index("svc")
+        before = parts[:i]
+        if len(before) >= 3:
+            return [(before[-2], before[-1]), (before[-3], before[-1])]
+        if len(before) == 2:
+            return [(before[0], before[1])]
+        if len(before) == 1:
+            return [(before[0], None)]
+    if len(parts) == 1:
+        return [(host, None)]
+    if len(parts) == 2:
+        return [(parts[0], parts[1]), (host, None)]
+    if len(parts) == 3 and not _looks_public(parts[-1]):
+        return [(parts[1], parts[2]), (parts[0], parts[1]), (host, None)]
+    return [(host, None)]
+
+
+_PUBLIC_TLDS = frozenset({
+    "com", "net", "org", "io", "dev", "app", "cloud", "ai", "co", "us", "uk", "de", "fr", "eu", "info",
+    "biz", "gov", "edu", "me", "tv", "xyz", "internal", "local", "localdomain", "lan", "corp", "amazonaws",
+})
+
+
+def _looks_public(tld: str) -> bool:
+    return tld in _PUBLIC_TLDS

@@ -1,0 +1,288 @@
+"""Turning the bytes of one input file into documents, safely and with positions.
+
+A multi-document YAML file is split at its ``---`` markers *before* parsing, so that one broken
+document is skipped with its index and line while the others are still read (``safe_load_all``
+would stop at the first error). Every document is parsed with the libyaml ``CSafeLoader`` when
+present (the pure-Python ``SafeLoader`` otherwise): no tag outside the YAML core schema is ever
+constructed. Aliases are bounded: a document whose aliases expand past
+:attr:`Limits.max_expanded_nodes` is rejected before any later walk can blow up.
+
+JSON files are parsed with :mod:`json`; a file of one JSON value per line (JSONL, as the
+OpenTelemetry collector's file exporter writes) yields one document per line.
+
+Each :class:`Document` keeps its own text so that readers can cite ``file:line`` for a value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import yaml
+
+from inventory.errors import InputError, LimitExceeded
+from inventory.model import Skipped
+
+SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LIBYAML = SafeLoader is not yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one run reads. Every limit is stated in the report and on the upload page."""
+
+    max_file_bytes: int = 64 * 1024 * 1024
+    max_total_bytes: int = 2 * 1024 * 1024 * 1024
+    max_documents_per_file: int = 200_000
+    max_expanded_nodes: int = 1_000_000
+    max_depth: int = 200
+    max_archive_members: int = 50_000
+    max_archive_bytes: int = 2 * 1024 * 1024 * 1024
+    max_compression_ratio: int = 200
+
+    def describe(self) -> dict[str, int]:
+        return {
+            "max_file_bytes": self.max_file_bytes,
+            "max_total_bytes": self.max_total_bytes,
+            "max_documents_per_file": self.max_documents_per_file,
+            "max_expanded_nodes": self.max_expanded_nodes,
+            "max_depth": self.max_depth,
+            "max_archive_members": self.max_archive_members,
+            "max_archive_bytes": self.max_archive_bytes,
+            "max_compression_ratio": self.max_compression_ratio,
+        }
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed document of a file, with where it starts and its own text.
+
+    ``index`` counts documents from 1 in file order, including skipped ones; ``line`` is the
+    1-based line where the document's text starts.
+    """
+
+    location: str
+    index: int
+    line: int
+    data: object
+    text: str = ""
+
+    @property
+    def where(self) -> str:
+        """``file#index`` naming this document."""
+        return f"{self.location}#{self.index}"
+
+    def line_of(self, *needles: str) -> int | None:
+        """The absolute line of the first place where all ``needles`` occur in order, if any."""
+        text = self.text
+        pos = 0
+        for needle in needles:
+            if not needle:
+                continue
+            found = text.find(needle, pos)
+            if found < 0:
+                return None
+            pos = found
+        return self.line + text.count("\n", 0, pos)
+
+    def at(self, *needles: str) -> str:
+        """``file:line`` of the needles when found, else ``file#index``."""
+        line = self.line_of(*needles)
+        return f"{self.location}:{line}" if line is not None else self.where
+
+
+_BOM = "\ufeff"
+
+
+def decode(data: bytes, location: str) -> str:
+    """Decode UTF-8 (a byte-order mark is allowed); binary or invalid text raises InputError."""
+    if b"\x00" in data[:8192]:
+        raise InputError(location, "looks like a binary file (it contains NUL bytes), not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            location, f"is not valid UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8"
+        ) from None
+    return text[1:] if text.startswith(_BOM) else text
+
+
+_DOC_START = re.compile(r"^---(?=\s|$)", re.MULTILINE)
+_DOC_END = re.compile(r"^\.\.\.(?=\s|$)", re.MULTILINE)
+_ONLY_COMMENTS = re.compile(r"\A(?:\s*(?:#[^\n]*)?\n?)*\Z")
+_ALIAS = re.compile(r"(?:^|[\s\[{,:\-])\*[^\s\[\]{},]+")
+
+
+def split_yaml(text: str) -> Iterator[tuple[int, str]]:
+    """Split YAML text into ``(start_line, chunk)`` per document, at ``---`` and ``...`` markers.
+
+    Chunks with nothing but comments and blank lines (Helm's empty templates) are dropped.
+    """
+    starts = [m.start() for m in _DOC_START.finditer(text)]
+    bounds = [0, *starts] if not starts or starts[0] != 0 else starts
+    bounds.append(len(text))
+    line = 1
+    prev = 0
+    for begin, end in zip(bounds, bounds[1:], strict=False):
+        line += text.count("\n", prev, begin)
+        prev = begin
+        chunk = text[begin:end]
+        ended = _DOC_END.search(chunk)
+        if ended:
+            chunk = chunk[: ended.start()]
+        body = chunk[3:] if chunk.startswith("---") else chunk
+        if _ONLY_COMMENTS.match(body):
+            continue
+        yield line, chunk
+
+
+def _check_expansion(data: object, limits: Limits, location: str) -> None:
+    """Walk ``data`` counting nodes (aliases counted every time they are reached).
+
+    Raises :class:`LimitExceeded` once the count passes ``max_expanded_nodes`` or nesting passes
+    ``max_depth``; the walk is iterative and stops there, so its own cost is bounded.
+    """
+    budget = limits.max_expanded_nodes
+    stack: list[tuple[object, int]] = [(data, 0)]
+    count = 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > budget:
+            raise LimitExceeded(
+                location,
+                f"expands to more than {budget:,} nodes through YAML aliases (an alias bomb?); "
+                "it was not read",
+            )
+        if depth > limits.max_depth:
+            raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
+        if isinstance(node, dict):
+            for k, v in node.items():
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def _depth_exceeds(data: object, max_depth: int) -> bool:
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if isinstance(exc, yaml.constructor.ConstructorError):
+        tag = getattr(exc, "problem", "") or ""
+        return f"uses a YAML tag that is not allowed ({tag.strip()}); only plain YAML is read"
+    if mark is not None:
+        return f"is not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return f"is not valid YAML: {problem}"
+
+
+def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) -> object:
+    """Parse one YAML document safely; raise InputError with a readable reason."""
+    try:
+        data = yaml.load(chunk, Loader=SafeLoader)  # noqa: S506 - SafeLoader/CSafeLoader only
+    except yaml.YAMLError as exc:
+        raise InputError(location, _yaml_error(exc)) from None
+    except RecursionError:
+        raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep") from None
+    if "&" in chunk and _ALIAS.search(chunk):
+        _check_expansion(data, limits, location)
+    elif isinstance(data, dict | list) and _depth_exceeds(data, limits.max_depth):
+        raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
+    return data
+
+
+def _load_json(text: str, location: str, limits: Limits) -> object:
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep") from None
+    if isinstance(data, dict | list) and _depth_exceeds(data, limits.max_depth):
+        raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
+    return data
+
+
+def iter_documents(
+    text: str, location: str, *, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Document | Skipped]:
+    """Yield each document of a YAML, JSON or JSONL text, or a Skipped entry for one that failed.
+
+    Numbering is shared: skipped documents keep their index so that positions stay true.
+    """
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            yield Document(location, 1, 1, _load_json(text, location, limits), text)
+            return
+        except json.JSONDecodeError as exc:
+            if exc.msg == "Extra data" and stripped[:1] == "{":
+                yield from _iter_jsonl(text, location, limits)
+                return
+            if "\t" not in text and not text.lstrip().startswith("{{"):
+                # JSON-looking but broken: YAML may still read it (flow style is YAML)
+                try:
+                    data = load_yaml_chunk(text, location, limits)
+                    yield Document(location, 1, 1, data, text)
+                    return
+                except InputError:
+                    pass
+            yield Skipped(f"{location}:{exc.lineno}", f"is not valid JSON: {exc.msg} (column {exc.colno})")
+            return
+        except InputError as exc:
+            yield Skipped(location, exc.reason)
+            return
+    index = 0
+    for line, chunk in split_yaml(text):
+        index += 1
+        if index > limits.max_documents_per_file:
+            yield Skipped(
+                f"{location}#{index}",
+                f"the file has more than {limits.max_documents_per_file:,} documents; the rest were not read",
+            )
+            return
+        where = f"{location}#{index}"
+        try:
+            data = load_yaml_chunk(chunk, where, limits)
+        except InputError as exc:
+            reason = exc.reason
+            # Report the absolute line of the problem where the parser gave one.
+            m = re.search(r"\(line (\d+), column (\d+)\)", reason)
+            if m:
+                abs_line = line + int(m.group(1)) - 1
+                reason = reason.replace(m.group(0), f"(line {abs_line}, column {m.group(2)})")
+            yield Skipped(f"{where} (line {line})", reason)
+            continue
+        yield Document(location, index, line, data, chunk)
+
+
+def _iter_jsonl(text: str, location: str, limits: Limits) -> Iterator[Document | Skipped]:
+    index = 0
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        index += 1
+        try:
+            data = _load_json(raw, f"{location}:{lineno}", limits)
+        except json.JSONDecodeError as exc:
+            yield Skipped(f"{location}:{lineno}", f"is not valid JSON: {exc.msg} (column {exc.colno})")
+            continue
+        except InputError as exc:
+            yield Skipped(f"{location}:{lineno}", exc.reason)
+            continue
+        yield Document(location, index, lineno, data, raw)

@@ -1,0 +1,857 @@
+"""Kubernetes manifests: workloads, Services, ConfigMaps, Secrets (names only), Ingress, VirtualService.
+
+Accepts what users have: multi-document YAML, ``kind: List`` and typed ``*List`` envelopes,
+``kubectl get -o json``, ``helm template`` output (empty documents, ``# Source:`` comments, hooks),
+``kustomize build`` output (hash-suffixed ConfigMap names referenced exactly).
+
+Reading happens in two steps. :func:`parse_manifests` (pure, per file) summarises every object it
+understands into small records and scans literal strings for addresses. :func:`assemble` (once,
+after every file) needs the whole inventory: it folds Pods and ReplicaSets into their controllers,
+groups workloads behind the Services that select them into one logical service, resolves
+``configMapKeyRef``/``envFrom``/``$(VAR)`` against ConfigMaps from any file, and turns everything
+into :class:`~inventory.model.EntityRecord` and :class:`~inventory.model.Claim` values.
+
+Edge inference reads every env value, args and command string (init containers included: a
+``wait-for-db`` init container is a strong dependency), ConfigMap values that reach a workload
+(also whole ``application.yaml``/``.properties`` files), Ingress and VirtualService backends.
+Secret values never leave this module; env values under secret-looking names are masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from inventory.addresses import find_addresses, is_strong
+from inventory.classify import classify
+from inventory.configtext import iter_config_values
+from inventory.documents import Document
+from inventory.model import Address, Claim, EntityRecord, Evidence, Fragment, NamedTarget, Skipped
+from inventory.options import DEFAULT_OPTIONS, ReadOptions
+from inventory.quantities import parse_cpu, parse_memory
+from inventory.secrets import MASK, looks_secret, redact_env, redact_text
+
+READER = "kubernetes"
+
+WORKLOAD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Pod",
+     "DeploymentConfig", "Rollout"}
+)
+_IGNORED_KINDS = {
+    "ServiceAccount": "a ServiceAccount",
+    "Role": "RBAC",
+    "ClusterRole": "RBAC",
+    "RoleBinding": "RBAC",
+    "ClusterRoleBinding": "RBAC",
+    "Namespace": "a Namespace",
+    "PersistentVolume": "storage",
+    "PersistentVolumeClaim": "storage",
+    "StorageClass": "storage",
+    "PodDisruptionBudget": "a PodDisruptionBudget",
+    "HorizontalPodAutoscaler": "autoscaling",
+    "NetworkPolicy": "a NetworkPolicy",
+    "Gateway": "an Istio Gateway",
+    "DestinationRule": "an Istio DestinationRule",
+    "ServiceEntry": "an Istio ServiceEntry",
+    "PeerAuthentication": "mesh security",
+    "AuthorizationPolicy": "mesh security",
+    "CustomResourceDefinition": "a CRD",
+    "MutatingWebhookConfiguration": "a webhook",
+    "ValidatingWebhookConfiguration": "a webhook",
+    "Endpoints": "Endpoints",
+    "EndpointSlice": "Endpoints",
+    "LimitRange": "quotas",
+    "ResourceQuota": "quotas",
+    "PriorityClass": "scheduling",
+}
+_COMMAND_WAIT = re.compile(
+    r"\b(?:nc|netcat|ncat)\b(?:\s+-[A-Za-z]+(?:\s+\d+)?)*\s+(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*)\s+(?P<port>\d{2,5})"
+    r"|\b(?:nslookup|host|dig|ping)\s+(?:-[A-Za-z]+\s+)*(?P<host2>[A-Za-z][A-Za-z0-9.\-]*)"
+    r"|\s-h\s*(?P<host3>[A-Za-z][A-Za-z0-9.\-]*)"
+    r"|--host[= ](?P<host4>[A-Za-z][A-Za-z0-9.\-]*)"
+)
+_VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def recognise(data: object) -> bool:
+    """A Kubernetes object or list: ``apiVersion`` and ``kind``, not a Backstage entity."""
+    if not isinstance(data, dict):
+        return False
+    api = data.get("apiVersion")
+    kind = data.get("kind")
+    return isinstance(api, str) and isinstance(kind, str) and not api.startswith("backstage.io/")
+
+
+# --------------------------------------------------------------------------------------------
+# Records produced by parse_manifests (picklable, small)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str | None
+    location: str
+    config_map: tuple[str, str] | None = None  # (configmap name, key)
+    secret: str | None = None
+    addresses: tuple[Address, ...] = ()
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str
+    init: bool
+    env: tuple[EnvVar, ...]
+    env_from: tuple[tuple[str, str, str], ...]  # (kind "configmap"/"secret", name, prefix)
+    strings: tuple[tuple[str, str, str], ...]  # (what, text, location) for args and command
+    cpu: float | None
+    memory: int | None
+
+
+@dataclass(frozen=True)
+class Workload:
+    kind: str
+    name: str
+    namespace: str | None
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    pod_labels: Mapping[str, str]
+    replicas: int | None
+    containers: tuple[Container, ...]
+    config_volumes: tuple[str, ...]
+    owner: tuple[str, str] | None  # (kind, name) of the controlling owner
+    location: str
+
+
+@dataclass(frozen=True)
+class KubeService:
+    name: str
+    namespace: str | None
+    selector: Mapping[str, str]
+    type: str
+    external_name: str | None
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    location: str
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    key: str
+    value: str
+    addresses: tuple[tuple[Address, str, str], ...]  # (address, location, config key)
+
+
+@dataclass(frozen=True)
+class KubeConfigMap:
+    name: str
+    namespace: str | None
+    entries: tuple[ConfigEntry, ...]
+    location: str
+
+
+@dataclass(frozen=True)
+class Route:
+    """An Ingress or VirtualService sending traffic to Services."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    gateways: tuple[str, ...]
+    hosts: tuple[str, ...]
+    backends: tuple[tuple[str, int | None, str], ...]  # (host, port, location)
+    location: str
+
+
+@dataclass
+class _Summary:
+    workloads: list[Workload] = field(default_factory=list)
+    services: list[KubeService] = field(default_factory=list)
+    config_maps: list[KubeConfigMap] = field(default_factory=list)
+    secrets: list[tuple[str, str | None]] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing one file
+# --------------------------------------------------------------------------------------------
+
+
+def _str_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if v is not None and not isinstance(v, dict | list)}
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _iter_objects(doc: Document) -> Iterator[tuple[dict, str]]:
+    """The objects of a document with their location; ``List`` envelopes are flattened."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
+        for i, item in enumerate(data["items"]):
+            if isinstance(item, dict):
+                name = _dict(item.get("metadata")).get("name")
+                line = doc.line_of(f"name: {name}") if isinstance(name, str) else None
+                if line is None and isinstance(name, str):
+                    line = doc.line_of(f'"name": "{name}"')
+                loc = f"{doc.location}:{line}" if line else f"{doc.where} items[{i}]"
+                yield item, loc
+        return
+    yield data, f"{doc.location}:{doc.line}"
+
+
+def _pod_spec(obj: dict) -> dict:
+    kind = obj.get("kind")
+    spec = _dict(obj.get("spec"))
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        return _dict(_dict(_dict(_dict(spec.get("jobTemplate")).get("spec")).get("template")).get("spec"))
+    return _dict(_dict(spec.get("template")).get("spec"))
+
+
+def _pod_labels(obj: dict) -> dict[str, str]:
+    kind = obj.get("kind")
+    spec = _dict(obj.get("spec"))
+    if kind == "Pod":
+        return _str_map(_dict(obj.get("metadata")).get("labels"))
+    if kind == "CronJob":
+        template = _dict(_dict(_dict(spec.get("jobTemplate")).get("spec")).get("template"))
+    else:
+        template = _dict(spec.get("template"))
+    return _str_map(_dict(template.get("metadata")).get("labels"))
+
+
+def _container(doc: Document, raw: dict, init: bool, owner: str) -> Container | None:
+    name = _text(raw.get("name")) or "?"
+    image = _text(raw.get("image")) or ""
+    env: list[EnvVar] = []
+    for item in _list(raw.get("env")):
+        if not isinstance(item, dict):
+            continue
+        ename = _text(item.get("name"))
+        if not ename:
+            continue
+        loc = doc.at(f"name: {name}", ename) if name != "?" else doc.at(ename)
+        value = _text(item.get("value"))
+        value_from = _dict(item.get("valueFrom"))
+        cm = _dict(value_from.get("configMapKeyRef"))
+        sk = _dict(value_from.get("secretKeyRef"))
+        if cm:
+            env.append(EnvVar(ename, None, loc, config_map=(str(cm.get("name")), str(cm.get("key")))))
+        elif sk:
+            env.append(EnvVar(ename, None, loc, secret=_text(sk.get("name"))))
+        elif value is not None:
+            addrs = tuple(find_addresses(value, key=ename)) if "$(" not in value else ()
+            env.append(EnvVar(ename, value, loc, addresses=addrs))
+    env_from: list[tuple[str, str, str]] = []
+    for item in _list(raw.get("envFrom")):
+        if not isinstance(item, dict):
+            continue
+        prefix = _text(item.get("prefix")) or ""
+        if isinstance(item.get("configMapRef"), dict) and _text(item["configMapRef"].get("name")):
+            env_from.append(("configmap", str(item["configMapRef"]["name"]), prefix))
+        elif isinstance(item.get("secretRef"), dict) and _text(item["secretRef"].get("name")):
+            env_from.append(("secret", str(item["secretRef"]["name"]), prefix))
+    strings: list[tuple[str, str, str]] = []
+    for what in ("command", "args"):
+        value = raw.get(what)
+        parts = [_text(v) for v in value] if isinstance(value, list) else [_text(value)]
+        joined = " ".join(p for p in parts if p)
+        if joined:
+            first = next((p for p in parts if p), "")
+            strings.append((what, joined, doc.at(f"name: {name}", first[:40])))
+    resources = _dict(raw.get("resources"))
+    requests = _dict(resources.get("requests"))
+    limits = _dict(resources.get("limits"))
+    cpu = parse_cpu(requests.get("cpu", limits.get("cpu")))
+    memory = parse_memory(requests.get("memory", limits.get("memory")))
+    return Container(name, image, init, tuple(env), tuple(env_from), tuple(strings), cpu, memory)
+
+
+def _workload(doc: Document, obj: dict, location: str) -> Workload:
+    meta = _dict(obj.get("metadata"))
+    kind = str(obj["kind"])
+    name = str(meta.get("name"))
+    spec = _dict(obj.get("spec"))
+    pod = _pod_spec(obj)
+    containers: list[Container] = []
+    for init, key in ((False, "containers"), (True, "initContainers")):
+        for raw in _list(pod.get(key)):
+            if isinstance(raw, dict):
+                c = _container(doc, raw, init, f"{kind}/{name}")
+                if c:
+                    containers.append(c)
+    volumes: list[str] = []
+    for vol in _list(pod.get("volumes")):
+        if not isinstance(vol, dict):
+            continue
+        cm = _dict(vol.get("configMap"))
+        if _text(cm.get("name")):
+            volumes.append(str(cm["name"]))
+        for src in _list(_dict(vol.get("projected")).get("sources")):
+            pcm = _dict(_dict(src).get("configMap"))
+            if _text(pcm.get("name")):
+                volumes.append(str(pcm["name"]))
+    replicas: int | None
+    if kind in ("DaemonSet",):
+        replicas = None
+    elif kind in ("Job", "CronJob"):
+        replicas = 0
+    else:
+        raw_replicas = spec.get("replicas", 1)
+        replicas = raw_replicas if isinstance(raw_replicas, int) and not isinstance(raw_replicas, bool) else 1
+        if kind == "Pod":
+            replicas = 1
+    owner = None
+    for ref in _list(meta.get("ownerReferences")):
+        if isinstance(ref, dict) and ref.get("controller") and _text(ref.get("name")):
+            owner = (str(ref.get("kind")), str(ref.get("name")))
+    return Workload(
+        kind=kind,
+        name=name,
+        namespace=_text(meta.get("namespace")),
+        labels=_str_map(meta.get("labels")),
+        annotations=_str_map(meta.get("annotations")),
+        pod_labels=_pod_labels(obj),
+        replicas=replicas,
+        containers=tuple(containers),
+        config_volumes=tuple(volumes),
+        owner=owner,
+        location=location,
+    )
+
+
+def _config_map(doc: Document, obj: dict, location: str) -> KubeConfigMap:
+    meta = _dict(obj.get("metadata"))
+    name = str(meta.get("name"))
+    entries: list[ConfigEntry] = []
+    for key, raw in _dict(obj.get("data")).items():
+        value = _text(raw)
+        if value is None:
+            continue
+        key = str(key)
+        found: list[tuple[Address, str, str]] = []
+        base_line = doc.line_of(f"{key}:") or doc.line_of(key)
+        if "\n" in value.strip():
+            for ckey, cvalue, offset in iter_config_values(value):
+                if looks_secret(ckey or ""):
+                    continue
+                for addr in find_addresses(cvalue, key=ckey):
+                    line = (base_line + 1 + offset) if base_line else None
+                    loc = f"{doc.location}:{line}" if line else location
+                    found.append((addr, loc, f"{key}: {ckey}" if ckey else key))
+        elif not looks_secret(key):
+            for addr in find_addresses(value, key=key):
+                loc = f"{doc.location}:{base_line}" if base_line else location
+                found.append((addr, loc, key))
+        entries.append(ConfigEntry(key, value, tuple(found)))
+    return KubeConfigMap(name, _text(meta.get("namespace")), tuple(entries), location)
+
+
+def _service(obj: dict, location: str) -> KubeService:
+    meta = _dict(obj.get("metadata"))
+    spec = _dict(obj.get("spec"))
+    return KubeService(
+        name=str(meta.get("name")),
+        namespace=_text(meta.get("namespace")),
+        selector=_str_map(spec.get("selector")),
+        type=_text(spec.get("type")) or "ClusterIP",
+        external_name=_text(spec.get("externalName")),
+        labels=_str_map(meta.get("labels")),
+        annotations=_str_map(meta.get("annotations")),
+        location=location,
+    )
+
+
+def _ingress(doc: Document, obj: dict, location: str) -> Route:
+    meta = _dict(obj.get("metadata"))
+    spec = _dict(obj.get("spec"))
+    backends: list[tuple[str, int | None, str]] = []
+
+    def add(backend: dict) -> None:
+        svc = _dict(backend.get("service"))
+        name = _text(svc.get("name")) or _text(backend.get("serviceName"))
+        if not name:
+            return
+        port_raw = _dict(svc.get("port")).get("number", backend.get("servicePort"))
+        port = port_raw if isinstance(port_raw, int) and not isinstance(port_raw, bool) else None
+        backends.append((name, port, doc.at(name)))
+
+    for key in ("defaultBackend", "backend"):
+        if isinstance(spec.get(key), dict):
+            add(spec[key])
+    for rule in _list(spec.get("rules")):
+        for path in _list(_dict(_dict(rule).get("http")).get("paths")):
+            if isinstance(path, dict) and isinstance(path.get("backend"), dict):
+                add(path["backend"])
+    return Route("Ingress", str(meta.get("name")), _text(meta.get("namespace")), (), (), tuple(backends), location)
+
+
+def _virtual_service(doc: Document, obj: dict, location: str) -> Route:
+    meta = _dict(obj.get("metadata"))
+    spec = _dict(obj.get("spec"))
+    backends: list[tuple[str, int | None, str]] = []
+    for section in ("http", "tcp", "tls"):
+        for rule in _list(spec.get(section)):
+            for route in _list(_dict(rule).get("route")):
+                dest = _dict(_dict(route).get("destination"))
+                host = _text(dest.get("host"))
+                if host:
+                    port_raw = _dict(dest.get("port")).get("number")
+                    port = port_raw if isinstance(port_raw, int) and not isinstance(port_raw, bool) else None
+                    backends.append((host, port, doc.at("destination", host)))
+    gateways = tuple(str(g) for g in _list(spec.get("gateways")) if _text(g))
+    hosts = tuple(str(h) for h in _list(spec.get("hosts")) if _text(h))
+    return Route("VirtualService", str(meta.get("name")), _text(meta.get("namespace")), gateways, hosts,
+                 tuple(backends), location)
+
+
+def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEFAULT_OPTIONS) -> Fragment:
+    """Summarise the Kubernetes objects in ``documents`` (all from one file).
+
+    The returned fragment carries the summaries in ``extras``; :func:`assemble` turns the
+    summaries of every file into entities and claims.
+    """
+    fragment: Fragment | None = None
+    summary = _Summary()
+    for doc in documents:
+        if fragment is None:
+            fragment = Fragment(doc.location, READER)
+        fragment.documents += 1
+        used_any = False
+        reasons: list[str] = []
+        for obj, location in _iter_objects(doc):
+            reason = _summarise(doc, obj, location, summary)
+            if reason is None:
+                used_any = True
+            else:
+                reasons.append(reason)
+        if used_any:
+            fragment.used += 1
+        elif isinstance(doc.data, dict) and str(doc.data.get("kind", "")).endswith("List"):
+            fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", "the list holds nothing this advisor reads"))
+        else:
+            fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", reasons[0] if reasons else "empty list"))
+    if fragment is None:
+        return Fragment("", READER)
+    fragment.extras.append(summary)
+    return fragment
+
+
+def _summarise(doc: Document, obj: dict, location: str, summary: _Summary) -> str | None:
+    """Add one object to the summary; return a skip reason when it carries nothing we read."""
+    kind = obj.get("kind")
+    meta = obj.get("metadata")
+    if not isinstance(kind, str) or not isinstance(meta, dict) or not _text(meta.get("name")):
+        return "a Kubernetes object needs a kind and metadata.name"
+    annotations = _str_map(meta.get("annotations"))
+    if "helm.sh/hook" in annotations:
+        return f"Helm hook ({annotations['helm.sh/hook']}) {kind}/{meta['name']}: not part of the running system"
+    if kind in WORKLOAD_KINDS:
+        summary.workloads.append(_workload(doc, obj, location))
+        return None
+    if kind == "Service":
+        summary.services.append(_service(obj, location))
+        return None
+    if kind == "ConfigMap":
+        summary.config_maps.append(_config_map(doc, obj, location))
+        return None
+    if kind == "Secret":
+        summary.secrets.append((str(meta["name"]), _text(meta.get("namespace"))))
+        return None
+    if kind == "Ingress":
+        summary.routes.append(_ingress(doc, obj, location))
+        return None
+    if kind == "VirtualService":
+        summary.routes.append(_virtual_service(doc, obj, location))
+        return None
+    what = _IGNORED_KINDS.get(kind)
+    if what:
+        return f"{kind}/{meta['name']} is {what} and carries no service or dependency information"
+    return f"{kind}/{meta['name']}: kind {kind} is not read by the advisor"
+
+
+# --------------------------------------------------------------------------------------------
+# Assembling the whole inventory
+# --------------------------------------------------------------------------------------------
+
+_APP_LABELS = ("app.kubernetes.io/name", "app", "k8s-app", "name", "app.kubernetes.io/component")
+_HASH_SUFFIX = re.compile(r"-[a-z0-9]{5,10}$")
+
+
+def _app_label(labels: Mapping[str, str]) -> str | None:
+    for key in _APP_LABELS:
+        if labels.get(key):
+            return labels[key]
+    return None
+
+
+def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def _same_ns(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+@dataclass
+class _Group:
+    """Workloads behind the same Services: one logical service."""
+
+    workloads: list[Workload]
+    services: list[KubeService]
+
+    @property
+    def namespace(self) -> str | None:
+        for w in self.workloads:
+            if w.namespace:
+                return w.namespace
+        for s in self.services:
+            if s.namespace:
+                return s.namespace
+        return None
+
+
+def _fold_controlled(workloads: list[Workload]) -> list[Workload]:
+    """Drop Pods/ReplicaSets/Jobs whose controller is present; fold orphans by controller name."""
+    present = {(w.kind, w.name, w.namespace) for w in workloads}
+    names = {(w.name, w.namespace) for w in workloads}
+    kept: list[Workload] = []
+    seen_controllers: set[tuple[str, str, str | None]] = set()
+    for w in workloads:
+        if w.owner is None:
+            kept.append(w)
+            continue
+        okind, oname = w.owner
+        if (okind, oname, w.namespace) in present:
+            continue
+        if okind == "ReplicaSet":
+            pod_hash = w.pod_labels.get("pod-template-hash") or w.labels.get("pod-template-hash")
+            deploy = oname[: -len(pod_hash) - 1] if pod_hash and oname.endswith("-" + pod_hash) else None
+            if deploy is None:
+                deploy = _HASH_SUFFIX.sub("", oname)
+            if (deploy, w.namespace) in names:
+                continue
+            oname, okind = deploy, "Deployment"
+        key = (okind, oname, w.namespace)
+        if key in seen_controllers:
+            continue
+        seen_controllers.add(key)
+        kept.append(Workload(okind, oname, w.namespace, w.labels, w.annotations, w.pod_labels, w.replicas,
+                             w.containers, w.config_volumes, None, w.location))
+    return kept
+
+
+def _group_workloads(workloads: list[Workload], services: list[KubeService]) -> tuple[list[_Group], list[KubeService]]:
+    """Union workloads that one Service selects when they share an app label (versions of one app)."""
+    parent = list(range(len(workloads)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    by_ns_labels: dict[str | None, list[int]] = defaultdict(list)
+    for i, w in enumerate(workloads):
+        by_ns_labels[w.namespace].append(i)
+    selected: dict[int, list[KubeService]] = defaultdict(list)
+    unselecting: list[KubeService] = []
+    for svc in services:
+        if not svc.selector:
+            unselecting.append(svc)
+            continue
+        hits = [
+            i for ns, idx in by_ns_labels.items() if _same_ns(ns, svc.namespace)
+            for i in idx if _selects(svc.selector, workloads[i].pod_labels)
+        ]
+        if not hits:
+            unselecting.append(svc)
+            continue
+        for i in hits:
+            selected[i].append(svc)
+        apps = {_app_label(workloads[i].pod_labels) for i in hits}
+        if len(hits) > 1 and len(apps) == 1 and None not in apps:
+            for i in hits[1:]:
+                parent[find(i)] = find(hits[0])
+    groups: dict[int, _Group] = {}
+    for i, w in enumerate(workloads):
+        root = find(i)
+        group = groups.setdefault(root, _Group([], []))
+        group.workloads.append(w)
+        for svc in selected.get(i, []):
+            if svc not in group.services:
+                group.services.append(svc)
+    return list(groups.values()), unselecting
+
+
+def _group_name(group: _Group) -> str:
+    app = _app_label(group.workloads[0].pod_labels) if group.workloads else None
+    wnames = [w.name for w in group.workloads]
+    if len(group.workloads) == 1 and not group.services:
+        return wnames[0]
+    snames = [s.name for s in group.services]
+    for candidate in (app, *wnames):
+        if candidate and candidate in snames:
+            return candidate
+    if len(group.workloads) == 1 and len(snames) == 1:
+        return snames[0]
+    if len(group.workloads) > 1:
+        if snames:
+            return sorted(snames, key=lambda n: (len(n), n))[0]
+        if app:
+            return app
+    return wnames[0]
+
+
+def _owner(labels_list: Sequence[Mapping[str, str]], options: ReadOptions) -> str | None:
+    for key in options.owner_keys:
+        for labels in labels_list:
+            if labels.get(key):
+                return labels[key]
+    return None
+
+
+def _key(namespace: str | None, name: str) -> str:
+    return f"{READER}:{namespace or ''}/{name}"
+
+
+def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTIONS) -> tuple[
+    list[EntityRecord], list[Claim], list[Skipped]
+]:
+    """Entities and claims from the Kubernetes summaries of every file."""
+    summary = _Summary()
+    for s in summaries:
+        if isinstance(s, _Summary):
+            summary.workloads.extend(s.workloads)
+            summary.services.extend(s.services)
+            summary.config_maps.extend(s.config_maps)
+            summary.secrets.extend(s.secrets)
+            summary.routes.extend(s.routes)
+    workloads = _fold_controlled(summary.workloads)
+    groups, unselecting = _group_workloads(workloads, summary.services)
+    config_maps: dict[tuple[str | None, str], KubeConfigMap] = {}
+    for cm in summary.config_maps:
+        config_maps[(cm.namespace, cm.name)] = cm
+        config_maps.setdefault((None, cm.name), cm)
+
+    entities: list[EntityRecord] = []
+    claims: list[Claim] = []
+    skipped: list[Skipped] = []
+    taken: set[str] = set()
+    for group in sorted(groups, key=lambda g: (g.namespace or "", _group_name(g))):
+        name = _group_name(group)
+        ns = group.namespace
+        key = _key(ns, name)
+        if key in taken:
+            key = _key(ns, f"{name}~{group.workloads[0].kind}")
+        taken.add(key)
+        main = group.workloads[0]
+        images = tuple(c.image for w in group.workloads for c in w.containers if not c.init and c.image)
+        role, tech = classify(name, images)
+        addresses = tuple(sorted({s.name for s in group.services}))
+        labels_all = [main.labels, main.pod_labels, main.annotations]
+        owner = _owner(labels_all + [s.labels for s in group.services], options)
+        replicas = _sum_opt(w.replicas for w in group.workloads)
+        cpu = _sum_opt(
+            (_sum_opt(c.cpu for c in w.containers if not c.init) or 0) * (w.replicas or 1) for w in group.workloads
+        )
+        mem_total = _sum_opt(
+            (_sum_opt(c.memory for c in w.containers if not c.init) or 0) * (w.replicas or 1) for w in group.workloads
+        )
+        per_replica_cpu = cpu / replicas if cpu is not None and replicas else _sum_opt(
+            c.cpu for c in main.containers if not c.init)
+        per_replica_mem = int(mem_total / replicas) if mem_total is not None and replicas else _sum_opt(
+            c.memory for c in main.containers if not c.init)
+        workload_names = tuple(f"{w.kind}/{w.name}" for w in group.workloads)
+        aliases = tuple(sorted({w.name for w in group.workloads} | set(addresses) |
+                               {a for a in (_app_label(main.pod_labels),) if a} - {name}))
+        detail = ", ".join(workload_names)
+        if group.services:
+            detail += " behind Service " + ", ".join(s.name for s in group.services)
+        entities.append(EntityRecord(
+            key=key, name=name, role=role, reader=READER,
+            evidence=Evidence(READER, main.location, detail),
+            namespace=ns, technology=tech, addresses=addresses or (name,), owner=owner,
+            runtime=_runtime(images), images=tuple(dict.fromkeys(images)), replicas=replicas,
+            cpu_request=round(per_replica_cpu, 4) if per_replica_cpu is not None else None,
+            memory_request=int(per_replica_mem) if per_replica_mem is not None else None,
+            labels=dict(main.pod_labels or main.labels), workloads=workload_names,
+            system=main.labels.get("app.kubernetes.io/part-of") or main.pod_labels.get("app.kubernetes.io/part-of"),
+            aliases=aliases,
+        ))
+        for w in group.workloads:
+            claims.extend(_workload_claims(key, w, config_maps))
+
+    for svc in unselecting:
+        key = _key(svc.namespace, svc.name)
+        if key in taken:
+            continue
+        taken.add(key)
+        role, tech = classify(svc.name)
+        external = svc.external_name
+        if role == "service":
+            role, tech = "other", "external" if external else "unmanaged"
+        detail = f"Service/{svc.name}" + (f" (ExternalName {external})" if external else " (no workload selected)")
+        entities.append(EntityRecord(
+            key=key, name=svc.name, role=role, reader=READER, evidence=Evidence(READER, svc.location, detail),
+            namespace=svc.namespace, technology=tech, addresses=(svc.name,),
+            owner=_owner([svc.labels, svc.annotations], options),
+        ))
+
+    for route in summary.routes:
+        claims_for_route, entity = _route_claims(route)
+        if entity is not None and entity.key not in taken:
+            taken.add(entity.key)
+            entities.append(entity)
+        claims.extend(claims_for_route)
+    return entities, claims, skipped
+
+
+def _sum_opt(values: Iterable[float | int | None]) -> float | int | None:
+    total = None
+    for v in values:
+        if v is not None:
+            total = (total or 0) + v
+    return total
+
+
+def _runtime(images: Sequence[str]) -> str | None:
+    return images[0].rsplit("/", 1)[-1].split(":", 1)[0] if images else None
+
+
+def _expand(value: str, env: Mapping[str, str]) -> str:
+    return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), value)
+
+
+def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | None, str], KubeConfigMap]) -> list[Claim]:
+    claims: list[Claim] = []
+    what = f"{w.kind}/{w.name}"
+
+    def lookup(name: str) -> KubeConfigMap | None:
+        return config_maps.get((w.namespace, name)) or config_maps.get((None, name))
+
+    def claim(addr: Address, location: str, detail: str, hint: str | None = None) -> None:
+        claims.append(Claim(source=key, target=addr, evidence=Evidence(READER, location, detail),
+                            protocol=addr.scheme if addr.scheme not in (None, "dsn") else None,
+                            via=addr.database, report_unresolved=is_strong(addr, hint)))
+
+    used_maps: set[str] = set()
+    for c in w.containers:
+        where = f"{what} {'init container' if c.init else 'container'} {c.name}"
+        env_values: dict[str, str] = {}
+        for kind, name, prefix in c.env_from:
+            cm = lookup(name) if kind == "configmap" else None
+            if cm is None:
+                continue
+            used_maps.add(cm.name)
+            for entry in cm.entries:
+                env_values[prefix + entry.key] = entry.value
+                for addr, loc, ckey in entry.addresses:
+                    claim(addr, loc, f"envFrom ConfigMap/{cm.name} {ckey}={_show(ckey, addr.raw)} in {where}",
+                          ckey.rsplit(" ", 1)[-1])
+        for var in c.env:
+            if var.config_map:
+                cm = lookup(var.config_map[0])
+                if cm is None:
+                    continue
+                used_maps.add(cm.name)
+                for entry in cm.entries:
+                    if entry.key != var.config_map[1]:
+                        continue
+                    env_values[var.name] = entry.value
+                    for addr in find_addresses(entry.value, key=var.name):
+                        claim(addr, var.location,
+                              f"env {var.name} from ConfigMap/{cm.name}[{entry.key}]={redact_env(var.name, entry.value)}"
+                              f" in {where}", var.name)
+                    for addr, loc, ckey in entry.addresses:
+                        if "\n" in entry.value.strip():
+                            claim(addr, loc, f"ConfigMap/{cm.name} {ckey} used by env {var.name} in {where}",
+                                  ckey.rsplit(" ", 1)[-1])
+                continue
+            if var.value is None:
+                continue
+            env_values[var.name] = var.value
+            addrs = var.addresses
+            shown = var.value
+            if "$(" in var.value:
+                shown = _expand(var.value, env_values)
+                addrs = tuple(find_addresses(shown, key=var.name))
+            for addr in addrs:
+                claim(addr, var.location, f"env {var.name}={redact_env(var.name, shown)} in {where}", var.name)
+        for kind_s, text, loc in c.strings:
+            expanded = _expand(text, env_values)
+            found = list(find_addresses(expanded))
+            for m in _COMMAND_WAIT.finditer(expanded):
+                host = m.group("host") or m.group("host2") or m.group("host3") or m.group("host4")
+                port = m.group("port")
+                for addr in find_addresses(f"{host}:{port}" if port else host, key="host"):
+                    if all(addr.host != f.host for f in found):
+                        found.append(addr)
+            for addr in found:
+                claim(addr, loc, f"{kind_s} `{_clip(redact_text(expanded))}` in {where}", "host")
+    for name in w.config_volumes:
+        cm = lookup(name)
+        if cm is None or cm.name in used_maps:
+            continue
+        for entry in cm.entries:
+            for addr, loc, ckey in entry.addresses:
+                claim(addr, loc, f"ConfigMap/{cm.name} {ckey} mounted into {what}", ckey.rsplit(" ", 1)[-1])
+    return claims
+
+
+def _show(key: str, raw: str) -> str:
+    return MASK if looks_secret(key) else _clip(raw)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _route_claims(route: Route) -> tuple[list[Claim], EntityRecord | None]:
+    if route.kind == "VirtualService":
+        external = [g for g in route.gateways if g != "mesh"]
+        if not external:
+            return [], None  # in-mesh routing between versions of one service: not a dependency
+        source_name = external[0].split("/")[-1]
+        tech = "istio-gateway"
+    else:
+        source_name = f"ingress-{route.name}"
+        tech = "ingress"
+    key = _key(route.namespace, source_name)
+    entity = EntityRecord(
+        key=key, name=source_name, role="other", reader=READER,
+        evidence=Evidence(READER, route.location, f"{route.kind}/{route.name}"),
+        namespace=route.namespace, technology=tech,
+    )
+    claims = [
+        Claim(source=key, target=NamedTarget(host, role="service", namespace=route.namespace) if "." not in host
+              else Address(host.lower(), port, None, None, host, "bare"),
+              evidence=Evidence(READER, loc, f"{route.kind}/{route.name} routes to {host}" + (f":{port}" if port else "")),
+              kind="sync", protocol="http")
+        for host, port, loc in route.backends
+    ]
+    return claims, entity

@@ -1,0 +1,221 @@
+"""Reading inputs into an :class:`~inventory.model.Inventory`: recognise, parse, account, resolve.
+
+Inputs are recognised by their content, never by their names: each document is offered to the
+readers in :data:`READERS` order and the first whose ``recognise`` accepts it parses it. A file
+can mix formats (a ``kubectl get -o yaml`` dump next to Backstage entities). Every document is
+either used by a reader or listed in ``skipped`` with its file, position and a reason; a file
+that cannot be opened or decoded is one skipped entry and never stops the others.
+
+:func:`read_file` handles one file and returns plain picklable data, so that
+:func:`read_inputs` can fan files out to worker processes on large inventories.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from inventory import asyncapi, backstage, compose, kubernetes, native
+from inventory.documents import Document, decode, iter_documents
+from inventory.errors import InputError
+from inventory.model import Fragment, InputAccount, Inventory, Skipped
+from inventory.options import DEFAULT_OPTIONS, ReadOptions
+from inventory.resolving import resolve
+from inventory.sources import InputFile, InputSet, collect, from_uploads
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What a reader may know about the file beyond its documents."""
+
+    location: str
+    folder: str
+    dotenv: Mapping[str, str] = field(default_factory=dict)
+    dotenv_location: str | None = None
+
+
+Parser = Callable[[Sequence[Document], FileContext, ReadOptions], Fragment]
+
+
+@dataclass(frozen=True)
+class Reader:
+    name: str
+    recognise: Callable[[object], bool]
+    parse: Parser
+
+
+READERS: tuple[Reader, ...] = (
+    Reader(native.READER, native.recognise,
+           lambda docs, ctx, opts: native.parse_native(docs, options=opts)),
+    Reader(backstage.READER, backstage.recognise,
+           lambda docs, ctx, opts: backstage.parse_catalog(docs, options=opts)),
+    Reader(kubernetes.READER, kubernetes.recognise,
+           lambda docs, ctx, opts: kubernetes.parse_manifests(docs, options=opts)),
+    Reader(asyncapi.READER, asyncapi.recognise,
+           lambda docs, ctx, opts: asyncapi.parse_asyncapi(docs, options=opts)),
+    Reader(compose.READER, compose.recognise,
+           lambda docs, ctx, opts: compose.parse_compose(
+               docs, env=ctx.dotenv, project=compose.project_name(ctx.folder), options=opts,
+               env_location=ctx.dotenv_location)),
+)
+
+
+def _describe(data: object) -> str:
+    if data is None:
+        return "the document is empty (null)"
+    if isinstance(data, list):
+        return "the document is a list, not one of the inventory formats (Kubernetes, Compose, Backstage, AsyncAPI, advisor)"
+    if not isinstance(data, dict):
+        return f"the document is a single {type(data).__name__} value, not an inventory document"
+    keys = ", ".join(sorted(str(k) for k in list(data)[:6]))
+    return f"not a recognised inventory document (top-level keys: {keys})"
+
+
+@dataclass
+class FileResult:
+    """One file's fragments and its accounting line."""
+
+    location: str
+    fragments: list[Fragment]
+    account: InputAccount
+    skipped: list[Skipped]
+    folder: str = ""
+
+
+def read_file(item: InputFile, context: FileContext, options: ReadOptions) -> FileResult:
+    """Read one input file; never raises for bad input."""
+    try:
+        text = decode(item.read(options.limits), item.location)
+    except InputError as exc:
+        skip = Skipped(exc.location, exc.reason)
+        return FileResult(item.location, [], InputAccount(item.location, "unreadable", 1, 0, 1), [skip], item.folder)
+    except OSError as exc:
+        skip = Skipped(item.location, f"cannot be read ({exc.strerror or exc})")
+        return FileResult(item.location, [], InputAccount(item.location, "unreadable", 1, 0, 1), [skip], item.folder)
+    result = parse_text(text, context, options)
+    result.folder = item.folder
+    return result
+
+
+def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_OPTIONS) -> FileResult:
+    """Recognise and parse every document of one decoded file."""
+    location = context.location
+    groups: dict[str, list[Document]] = {}
+    skipped: list[Skipped] = []
+    count = 0
+    for item in iter_documents(text, location, limits=options.limits):
+        count += 1
+        if isinstance(item, Skipped):
+            skipped.append(item)
+            continue
+        for reader in READERS:
+            try:
+                accepted = reader.recognise(item.data)
+            except Exception:  # noqa: BLE001 - a recogniser must never sink the file
+                accepted = False
+            if accepted:
+                groups.setdefault(reader.name, []).append(item)
+                break
+        else:
+            skipped.append(Skipped(f"{item.where} (line {item.line})", _describe(item.data)))
+    fragments: list[Fragment] = []
+    used = 0
+    for reader in READERS:
+        docs = groups.get(reader.name)
+        if not docs:
+            continue
+        try:
+            fragment = reader.parse(docs, context, options)
+        except RecursionError:
+            fragment = Fragment(location, reader.name, documents=len(docs))
+            fragment.skipped.extend(Skipped(d.where, "is nested too deeply to read") for d in docs)
+        except Exception as exc:  # noqa: BLE001 - one reader's bug must not lose the other files
+            fragment = Fragment(location, reader.name, documents=len(docs))
+            fragment.skipped.extend(
+                Skipped(f"{d.where} (line {d.line})", f"could not be read by the {reader.name} reader "
+                                                       f"({type(exc).__name__}: {_short(exc)})")
+                for d in docs
+            )
+        fragment.location = location
+        used += fragment.used
+        skipped.extend(fragment.skipped)
+        fragment.skipped = []
+        fragments.append(fragment)
+    formats = "+".join(f.format for f in fragments) or ("empty" if count == 0 else "unrecognised")
+    if count == 0:
+        skipped.append(Skipped(location, "the file is empty"))
+        count = 1
+    account = InputAccount(location, formats, count, used, count - used)
+    return FileResult(location, fragments, account, skipped)
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:120]
+
+
+def _parse_dotenv(data: bytes) -> dict[str, str]:
+    return compose.parse_dotenv(data.decode("utf-8", errors="replace"))
+
+
+def _contexts(inputs: InputSet) -> list[tuple[InputFile, FileContext]]:
+    env_cache: dict[str, dict[str, str]] = {}
+    out = []
+    for item in inputs.files:
+        env = env_cache.get(item.folder)
+        if env is None and item.folder in inputs.dotenv:
+            env = env_cache[item.folder] = _parse_dotenv(inputs.dotenv[item.folder])
+        out.append((item, FileContext(item.location, item.folder, env or {}, inputs.dotenv_locations.get(item.folder))))
+    return out
+
+
+def _read_one(args: tuple[InputFile, FileContext, ReadOptions]) -> FileResult:
+    return read_file(*args)
+
+
+def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1) -> list[FileResult]:
+    """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes."""
+    jobs = [(item, ctx, options) for item, ctx in _contexts(inputs)]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(_read_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+    return [_read_one(job) for job in jobs]
+
+
+def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[list[InputAccount], list[Skipped]]:
+    compose_folders = {r.folder for r in results if any(f.format == compose.READER for f in r.fragments)}
+    accounts: list[InputAccount] = []
+    skipped: list[Skipped] = []
+    for folder, location in sorted(inputs.dotenv_locations.items()):
+        if folder in compose_folders:
+            accounts.append(InputAccount(location, "dotenv", 1, 1, 0))
+        else:
+            accounts.append(InputAccount(location, "dotenv", 1, 0, 1))
+            skipped.append(Skipped(location, "a .env file with no Compose file beside it to interpolate"))
+    return accounts, skipped
+
+
+def build_inventory(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1) -> Inventory:
+    """Read and resolve an input set into one inventory."""
+    results = read_inputs(inputs, options, workers=workers)
+    fragments = [f for r in results for f in r.fragments]
+    skipped = list(inputs.skipped)
+    accounts = [r.account for r in results]
+    for r in results:
+        skipped.extend(r.skipped)
+    env_accounts, env_skipped = _dotenv_accounts(inputs, results)
+    return resolve(fragments, options=options, extra_skipped=skipped + env_skipped,
+                   extra_accounts=accounts + env_accounts)
+
+
+def read_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions = DEFAULT_OPTIONS, *,
+               workers: int = 1) -> Inventory:
+    """The inventory of files, folders (recursively) and ``.zip`` archives at ``paths``."""
+    return build_inventory(collect(paths, options.limits), options, workers=workers)
+
+
+def read_uploads(uploads: Iterable[tuple[str, bytes]], options: ReadOptions = DEFAULT_OPTIONS) -> Inventory:
+    """The inventory of in-memory files, as the dashboard receives them."""
+    return build_inventory(from_uploads(uploads, options.limits), options)

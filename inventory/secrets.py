@@ -1,0 +1,69 @@
+"""Keeping secret values out of every output.
+
+The readers see passwords and tokens in env vars, Secrets and connection strings. Only names
+leave a reader: every string that goes into evidence or a report passes through
+:func:`redact_env` or :func:`redact_text` first, which replace secret values with ``***``.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+_SECRET_NAME = re.compile(
+    r"(pass(word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
+    r"credential|authorization|auth[_-]?(token|key|secret|header)|bearer|session[_-]?key|signing[_-]?key|"
+    r"client[_-]?secret|sas[_-]?token|jwt[_-]?(secret|key)|encryption[_-]?key|\bkey\b|_key$|^key_)",
+    re.IGNORECASE,
+)
+
+# user:password@ in URLs and DSNs (scheme://user:pass@host, user/pass@host for Oracle-style)
+_URL_PASSWORD = re.compile(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?P<post>@)")
+# key=value pairs in connection strings: Password=...; pwd=...; and query parameters
+_KV_PASSWORD = re.compile(
+    r"(?P<pre>(?:^|[;&?\s,])\s*(?:password|pwd|passwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"sharedaccesskey|accountkey)\s*=\s*)(?P<pw>[^;&\s,]+)",
+    re.IGNORECASE,
+)
+# --password=..., --token ... style command-line flags
+_FLAG_PASSWORD = re.compile(
+    r"(?P<pre>--?[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*"
+    r"(?:=|\s+))(?P<pw>[^\s\"']+)",
+    re.IGNORECASE,
+)
+
+
+def looks_secret(name: str) -> bool:
+    """True when an env var, ConfigMap key or flag name suggests its value is a secret.
+
+    >>> looks_secret("DB_PASSWORD"), looks_secret("GITHUB_TOKEN"), looks_secret("CART_SERVICE_ADDR")
+    (True, True, False)
+    """
+    return bool(_SECRET_NAME.search(name))
+
+
+def redact_text(text: str) -> str:
+    """Mask passwords inside URLs, connection strings and command-line flags.
+
+    >>> redact_text("postgres://app:s3cret@orders-db:5432/orders")
+    'postgres://app:***@orders-db:5432/orders'
+    >>> redact_text("Host=db;Username=app;Password=hunter2;Database=otel")
+    'Host=db;Username=app;Password=***;Database=otel'
+    """
+    if not text:
+        return text
+    text = _URL_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
+    text = _KV_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
+    return _FLAG_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
+
+
+def redact_env(name: str, value: str) -> str:
+    """The value of env var ``name`` as it may appear in output.
+
+    >>> redact_env("API_TOKEN", "abc123"), redact_env("DB_URL", "mysql://u:p@db/x")
+    ('***', 'mysql://u:***@db/x')
+    """
+    if looks_secret(name):
+        return MASK
+    return redact_text(value)
