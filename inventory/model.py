@@ -201,6 +201,8 @@ class Fragment:
     ``documents`` counts the documents (or records) read; every one of them is either used or
     listed in ``skipped``. ``extras`` carries format-specific objects that need the whole
     inventory before they can be resolved (Kubernetes Services and ConfigMaps across files).
+    ``aliases`` (canonical name -> other names) and ``owners`` (team -> service names) are
+    identity hints an input can carry for services described in *other* inputs.
     """
 
     location: str
@@ -211,6 +213,8 @@ class Fragment:
     documents: int = 0
     used: int = 0
     extras: list[object] = field(default_factory=list)
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def account(self) -> InputAccount:
         return InputAccount(self.location, self.format, self.documents, self.used, len(self.skipped))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from inventory import kubernetes
 from inventory.addresses import (
@@ -346,6 +346,7 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         claims.extend(f.claims)
         skipped.extend(f.skipped)
         k8s_extras.extend(f.extras)
+    options = _with_hints(options, fragments)
     k_entities, k_claims, k_skipped = kubernetes.assemble(k8s_extras, options=options)
     records = k_entities + records
     claims = k_claims + claims
@@ -467,6 +468,22 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         joins=tuple(sorted(joins, key=lambda j: j.id)),
         inputs=tuple(sorted(accounts, key=lambda a: a.location)),
     )
+
+
+def _with_hints(options: ReadOptions, fragments: Sequence[Fragment]) -> ReadOptions:
+    """Merge the aliases and owners that inputs carry into the options (configuration wins)."""
+    aliases: dict[str, tuple[str, ...]] = {}
+    owners: dict[str, tuple[str, ...]] = {}
+    for f in fragments:
+        for k, v in f.aliases.items():
+            aliases[k] = tuple(dict.fromkeys(aliases.get(k, ()) + tuple(v)))
+        for k, v in f.owners.items():
+            owners[k] = tuple(dict.fromkeys(owners.get(k, ()) + tuple(v)))
+    if not aliases and not owners:
+        return options
+    aliases.update(options.aliases)
+    owners.update(options.owners)
+    return replace(options, aliases=aliases, owners=owners)
 
 
 def _derive_messaging_pairs(edges: dict[tuple[str, str, str, str | None], _Edge], groups: dict[str, _Group]) -> None:
