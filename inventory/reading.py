@@ -140,6 +140,7 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
             )
         fragment.location = location
         used += fragment.used
+        count += max(fragment.documents - len(docs), 0)  # entries a reader reports inside one document
         skipped.extend(fragment.skipped)
         fragment.skipped = []
         fragments.append(fragment)
@@ -147,7 +148,7 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
     if count == 0:
         skipped.append(Skipped(location, "the file is empty"))
         count = 1
-    account = InputAccount(location, formats, count, used, count - used)
+    account = InputAccount(location, formats, count, used, len(skipped))
     return FileResult(location, fragments, account, skipped)
 
 
@@ -197,9 +198,8 @@ def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[l
     return accounts, skipped
 
 
-def build_inventory(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1) -> Inventory:
-    """Read and resolve an input set into one inventory."""
-    results = read_inputs(inputs, options, workers=workers)
+def resolve_results(inputs: InputSet, results: Sequence[FileResult], options: ReadOptions = DEFAULT_OPTIONS) -> Inventory:
+    """Resolve the per-file results of :func:`read_inputs` into one inventory."""
     fragments = [f for r in results for f in r.fragments]
     skipped = list(inputs.skipped)
     accounts = [r.account for r in results]
@@ -208,6 +208,11 @@ def build_inventory(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *,
     env_accounts, env_skipped = _dotenv_accounts(inputs, results)
     return resolve(fragments, options=options, extra_skipped=skipped + env_skipped,
                    extra_accounts=accounts + env_accounts)
+
+
+def build_inventory(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1) -> Inventory:
+    """Read and resolve an input set into one inventory."""
+    return resolve_results(inputs, read_inputs(inputs, options, workers=workers), options)
 
 
 def read_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions = DEFAULT_OPTIONS, *,

@@ -443,8 +443,8 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
             via = claim.via
             if tgt.role in ("topic", "queue"):
                 via = tgt.name
-            elif kind == "sync" and tgt.role in DATASTORE_KINDS:
-                kind = "datastore"
+            elif kind in ("sync", "declared") and tgt.role in DATASTORE_KINDS:
+                kind = "datastore"  # using a database is a datastore dependency, however it is known
             key4 = (src_group.id, tgt.id, kind, via if kind != "sync" else None)
             edge = edges.get(key4)
             if edge is None:
@@ -455,6 +455,7 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         g for g in group_of_id.values() if g not in groups and g not in externals.values()
     ]
     _derive_messaging_pairs(edges, {g.id: g for g in all_groups})
+    _fold_unnamed_schema(edges)
     dependencies = _fold_declared(edges)
 
     services, resources, joins = _freeze_groups(all_groups, options)
@@ -512,6 +513,27 @@ def _derive_messaging_pairs(edges: dict[tuple[str, str, str, str | None], _Edge]
                 if p.observed_weight or c.observed_weight:
                     pair.observed_weight = max(pair.observed_weight, min(p.observed_weight or c.observed_weight,
                                                                          c.observed_weight or p.observed_weight))
+
+
+def _fold_unnamed_schema(edges: dict[tuple[str, str, str, str | None], _Edge]) -> None:
+    """A datastore use with no schema named folds into the pair's one use that names a schema.
+
+    ``depends_on: [db]`` (or a wait-for-db init container) and ``postgres://db/orders`` are one use
+    of one database; with two named schemas the unnamed use stays apart (it is not known which).
+    """
+    named: dict[tuple[str, str], list[tuple[str, str, str, str | None]]] = defaultdict(list)
+    for key in edges:
+        if key[2] == "datastore" and key[3] is not None:
+            named[(key[0], key[1])].append(key)
+    for key in [k for k in edges if k[2] == "datastore" and k[3] is None]:
+        targets = named.get((key[0], key[1]), [])
+        if len(targets) == 1:
+            edge = edges.pop(key)
+            into = edges[targets[0]]
+            into.evidence |= edge.evidence
+            into.observed_weight += edge.observed_weight
+            into.operations |= edge.operations
+            into.protocol = into.protocol or edge.protocol
 
 
 def _fold_declared(edges: dict[tuple[str, str, str, str | None], _Edge]) -> list[Dependency]:
