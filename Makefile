@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 EXAMPLE ?= examples/inventory
+EXAMPLE_CONFIG ?= examples/advisor.yaml
 
 .PHONY: install run test lint bench fuzz clean
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/advisor dashboard $(EXAMPLE) --port $(PORT)
+	$(BIN)/advisor dashboard $(EXAMPLE) --config $(EXAMPLE_CONFIG) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from inventory.model import Address
-from inventory.secrets import redact_text
+from inventory.secrets import looks_secret, redact_text
 
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
@@ -36,11 +36,11 @@ _HOST_RE = re.compile(rf"^{_HOST}$", re.IGNORECASE)
 _URL = re.compile(
     r"(?P<scheme>[a-z][a-z0-9+.\-]{1,30})://"
     r"(?:(?P<userinfo>[^@/\s\"'`<>]*)@)?"
-    r"(?P<hosts>[a-z0-9_.\-\[\]:,%{}$()]+)"
+    r"(?P<hosts>[a-z0-9_.\-\[\]:%{}$()]+(?:,(?![a-z][a-z0-9+.\-]*://)[a-z0-9_.\-\[\]:%{}$()]*)*)"
     r"(?P<path>/[^\s\"'`<>?#;]*)?",
     re.IGNORECASE,
 )
-_JDBC_ORACLE = re.compile(r"jdbc:oracle:[a-z]+:@(?://)?(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?(?:[:/](?P<db>\w+))?",
+_JDBC_ORACLE = re.compile(r"jdbc:oracle:[a-z]+:(?:[^@\s/]+/[^@\s]*)?@(?://)?(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?(?:[:/](?P<db>\w+))?",
                           re.IGNORECASE)
 _JDBC_SQLSERVER = re.compile(r"jdbc:(?:sqlserver|jtds:sqlserver)://(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?"
                              r"(?P<rest>[^\s\"']*)", re.IGNORECASE)
@@ -51,13 +51,22 @@ _HOSTPORT_GROUPS = re.compile(rf"(?<![\w.\-/:@$])(?P<host>{_HOST}):(?P<port>\d{{
 _KUBELET = re.compile(r"\$[({]?(?P<name>[A-Z0-9_]+?)_SERVICE_HOST[)}]?")
 _GO_MYSQL = re.compile(r"@tcp\((?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?\)(?:/(?P<db>\w+))?", re.IGNORECASE)
 
-#: Key names whose values are addresses even when they are a bare host.
-_ADDRESS_KEY = re.compile(
-    r"(host|addr|address|url|uri|endpoint|server|service|dsn|broker|bootstrap|upstream|backend|target|"
-    r"connection|conn_?str|peer|remote|api_base|base_?url|location|nodes|hosts|seeds|cluster|datasource|"
-    r"amqp|kafka|redis|mongo|postgres|mysql|database_url|db_url|queue|nats)",
-    re.IGNORECASE,
-)
+#: The last word of a key whose value is an address even when it is a bare host (``*_HOST``,
+#: ``spring.redis.host``, ``kafkaBootstrapServers``). Only the last word counts: ``POSTGRES_USER``,
+#: ``MYSQL_DATABASE`` or ``spring.data.mongodb.database`` name a technology but hold no address.
+_ADDRESS_WORDS = frozenset({
+    "host", "hosts", "hostname", "hostnames", "addr", "addrs", "address", "addresses", "url", "urls", "uri",
+    "uris", "endpoint", "endpoints", "server", "servers", "service", "services", "dsn", "broker", "brokers",
+    "bootstrap", "upstream", "upstreams", "backend", "backends", "target", "targets", "peer", "peers", "remote",
+    "location", "nodes", "seeds", "datasource", "connection", "connstr",
+})
+#: A key that is nothing but a technology name (``mongo: user-db:27017``) also holds an address.
+_TECHNOLOGY_KEYS = frozenset({"amqp", "kafka", "redis", "mongo", "mongodb", "postgres", "postgresql", "mysql",
+                              "nats", "rabbitmq"})
+_KEY_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+#: Whole values that are never a host name, even under an address-named key.
+_NOT_HOSTS = frozenset({"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "enabled", "disabled",
+                        "default", "auto"})
 
 SCHEME_TECHNOLOGY: dict[str, str] = {
     "postgres": "postgres", "postgresql": "postgres", "pgsql": "postgres",
@@ -87,7 +96,15 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::
 
 def is_address_key(key: str | None) -> bool:
     """True when a key or variable name says its value is an address (``*_HOST``, ``*_URL`` ...)."""
-    return bool(key) and bool(_ADDRESS_KEY.search(key or ""))
+    words = [w.lower() for w in _KEY_WORD.findall(key or "") if not w.isdigit()]
+    if not words:
+        return False
+    if len(words) == 1 and words[0] in _TECHNOLOGY_KEYS:
+        return True
+    last = words[-1]
+    if last in ("string", "str") and len(words) > 1 and words[-2] in ("connection", "conn"):
+        return True
+    return last in _ADDRESS_WORDS
 
 
 def _clean_host(host: str) -> str | None:
@@ -135,17 +152,20 @@ def _url_addresses(text: str) -> Iterator[Address]:
         if scheme in ("file", "data", "mailto", "urn", "git", "ssh+git"):
             continue
         raw = m.group(0)
+        form = "url"
+        if text[max(m.start() - 5, 0) : m.start()].lower() == "jdbc:":
+            raw, form = "jdbc:" + raw, "jdbc"
         path = m.group("path") or ""
         database = None
         tech = SCHEME_TECHNOLOGY.get(scheme)
         if tech and path.strip("/"):
             database = path.strip("/").split("/")[0] or None
-        if tech == "redis":
-            database = None  # /0 is a db index, not a schema
+        if tech == "redis" or tech in BROKER_TECHNOLOGIES:
+            database = None  # redis /0 is a db index and an AMQP path is a vhost, not a schema
         for host, port in _split_hosts(m.group("hosts")):
             clean = _clean_host(host)
             if clean:
-                yield Address(clean, port, scheme, database, raw, "url")
+                yield Address(clean, port, scheme, database, raw, form)
 
 
 def _jdbc_addresses(text: str) -> Iterator[Address]:
@@ -210,6 +230,9 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
             seen.add(k)
             found.append(addr)
 
+    if "jdbc:" in text.lower():
+        for addr in _jdbc_addresses(text):
+            add(addr)
     for m in _URL.finditer(text):
         spans.append(m.span())
     for addr in _url_addresses(text):
@@ -219,24 +242,24 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
         if host:
             add(Address(host, _port(m.group("port")), "mysql", m.group("db"), m.group(0), "dsn"))
             spans.append(m.span())
-    if "jdbc:" in text.lower():
-        for addr in _jdbc_addresses(text):
-            add(addr)
     for addr in _dsn_addresses(text):
         add(addr)
     for m in _KUBELET.finditer(text):
         host = m.group("name").lower().replace("_", "-")
         if _clean_host(host):
             add(Address(host, None, None, None, m.group(0), "kubelet"))
+    secret_key = bool(key) and looks_secret(key or "")
     for m in _HOSTPORT_GROUPS.finditer(text):
+        if secret_key:
+            break  # a password or token is never a host; it must not become a reference either
         if any(a <= m.start() < b for a, b in spans):
             continue
         host = _clean_host(m.group("host"))
         if host and not _is_ip(host):
             add(Address(host, _port(m.group("port")), None, None, m.group(0), "hostport"))
-    if not found:
+    if not found and not secret_key:
         bare = text.strip().strip("\"'")
-        host = _clean_host(bare) if bare and " " not in bare else None
+        host = _clean_host(bare) if bare and " " not in bare and bare.lower() not in _NOT_HOSTS else None
         if host and (is_address_key(key) or ".svc" in host):
             add(Address(host, None, None, None, bare, "bare"))
     return [replace(a, raw=redact_text(a.raw)) for a in found]

@@ -87,6 +87,11 @@ def _match(text: str) -> tuple[str, EntityRole] | None:
     for token in tokens:
         if token in TECHNOLOGY_ROLE:
             return TECHNOLOGY_ROLE[token]
+    for token in tokens:
+        # ``mysqldb``, ``redisdb``: a datastore technology with ``db`` glued on
+        hit = TECHNOLOGY_ROLE.get(token[:-2]) if token.endswith("db") else None
+        if hit and hit[1] in ("database", "cache", "search"):
+            return hit
     return None
 
 

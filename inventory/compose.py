@@ -696,11 +696,22 @@ def _entity(svc: _Service, ctx: _Context) -> EntityRecord:
         key=svc.key, name=svc.name, role=role, reader=READER,
         evidence=Evidence(READER, ctx.positions.at(svc.name), ctx.mask(detail)),
         namespace=None, technology=tech, addresses=tuple(svc.names), owner=owner,
-        runtime=svc.image.rsplit("/", 1)[-1].split(":", 1)[0] if svc.image else None,
+        runtime=_runtime_label(labels),
         images=images, replicas=replicas, cpu_request=round(cpu, 4) if cpu is not None else None,
         memory_request=memory, labels=labels, workloads=(f"compose/{svc.name}",),
         aliases=(container,) if container and container != svc.name else (),
     )
+
+
+_RUNTIME_KEYS = ("runtime", "language", "lang", "app.kubernetes.io/runtime", "org.opencontainers.image.language")
+
+
+def _runtime_label(labels: Mapping[str, str]) -> str | None:
+    """The language/runtime when a label names it (an image name does not)."""
+    for key in _RUNTIME_KEYS:
+        if labels.get(key):
+            return labels[key].lower()
+    return None
 
 
 def _named(ctx: _Context, service: str) -> NamedTarget:

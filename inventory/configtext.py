@@ -40,6 +40,16 @@ def _line_of(text: str, value: str, start: int = 0) -> tuple[int, int]:
     pos = text.find(value, start) if value else -1
     if pos < 0:
         return 0, start
+    # prefer the occurrence that is a value (``host: rabbitmq``) over a key of the same text
+    # (``rabbitmq:`` one line above it)
+    candidate = pos
+    while candidate >= 0:
+        prefix = text[text.rfind("\n", 0, candidate) + 1 : candidate].strip(" \t\"'")
+        after = text[candidate + len(value) : candidate + len(value) + 1]
+        if (prefix and prefix[-1] in ":=-,[") or (not prefix and after != ":"):
+            pos = candidate
+            break
+        candidate = text.find(value, candidate + 1)
     return text.count("\n", 0, pos), pos + len(value)
 
 

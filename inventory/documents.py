@@ -114,8 +114,13 @@ def decode(data: bytes, location: str) -> str:
 
 _DOC_START = re.compile(r"^---(?=\s|$)", re.MULTILINE)
 _DOC_END = re.compile(r"^\.\.\.(?=\s|$)", re.MULTILINE)
-_ONLY_COMMENTS = re.compile(r"\A(?:\s*(?:#[^\n]*)?\n?)*\Z")
 _ALIAS = re.compile(r"(?:^|[\s\[{,:\-])\*[^\s\[\]{},]+")
+
+
+def _only_comments(body: str) -> bool:
+    """True when ``body`` holds nothing but blank lines and comments (checked line by line: a
+    single regex over the whole chunk backtracks exponentially on a long comment header)."""
+    return all(not line.strip() or line.lstrip().startswith("#") for line in body.splitlines())
 
 
 def split_yaml(text: str) -> Iterator[tuple[int, str]]:
@@ -136,37 +141,53 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
         if ended:
             chunk = chunk[: ended.start()]
         body = chunk[3:] if chunk.startswith("---") else chunk
-        if _ONLY_COMMENTS.match(body):
+        if _only_comments(body):
             continue
         yield line, chunk
 
 
 def _check_expansion(data: object, limits: Limits, location: str) -> None:
-    """Walk ``data`` counting nodes (aliases counted every time they are reached).
+    """Compute how many nodes ``data`` expands to (aliases counted every time they are reached).
 
-    Raises :class:`LimitExceeded` once the count passes ``max_expanded_nodes`` or nesting passes
-    ``max_depth``; the walk is iterative and stops there, so its own cost is bounded.
+    Raises :class:`LimitExceeded` when the count passes ``max_expanded_nodes``, nesting passes
+    ``max_depth`` or an alias refers to its own ancestor. Each shared node is sized once and its
+    size reused, so the check costs as much as the *unexpanded* document, however big the bomb.
     """
     budget = limits.max_expanded_nodes
-    stack: list[tuple[object, int]] = [(data, 0)]
-    count = 0
+    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, height)
+    open_nodes: set[int] = set()
+    stack: list[tuple[object, bool]] = [(data, False)]
     while stack:
-        node, depth = stack.pop()
-        count += 1
-        if count > budget:
-            raise LimitExceeded(
-                location,
-                f"expands to more than {budget:,} nodes through YAML aliases (an alias bomb?); "
-                "it was not read",
-            )
-        if depth > limits.max_depth:
-            raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
-        if isinstance(node, dict):
-            for k, v in node.items():
-                stack.append((k, depth + 1))
-                stack.append((v, depth + 1))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
+        node, done = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        nid = id(node)
+        children = [c for kv in node.items() for c in kv] if isinstance(node, dict) else node
+        if done:
+            open_nodes.discard(nid)
+            size, height = 1, 0
+            for child in children:
+                csize, cheight = sizes.get(id(child), (1, 0)) if isinstance(child, dict | list) else (1, 0)
+                size += csize
+                height = max(height, cheight + 1)
+            sizes[nid] = (size, height)
+            if size > budget:
+                raise LimitExceeded(
+                    location,
+                    f"expands to more than {budget:,} nodes through YAML aliases (an alias bomb?); "
+                    "it was not read",
+                )
+            if height > limits.max_depth:
+                raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
+            continue
+        if nid in sizes:
+            continue
+        if nid in open_nodes:
+            raise LimitExceeded(location, "refers to itself through a YAML alias (an endless structure); "
+                                          "it was not read")
+        open_nodes.add(nid)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, dict | list))
 
 
 def _depth_exceeds(data: object, max_depth: int) -> bool:

@@ -254,6 +254,8 @@ def _container(doc: Document, raw: dict, init: bool, owner: str) -> Container | 
         if not ename:
             continue
         loc = doc.at(f"name: {name}", ename) if name != "?" else doc.at(ename)
+        if loc == doc.where:  # JSON (``kubectl get -o json``) quotes names
+            loc = doc.at(f'"{name}"', f'"{ename}"')
         value = _text(item.get("value"))
         value_from = _dict(item.get("valueFrom"))
         cm = _dict(value_from.get("configMapKeyRef"))
@@ -281,7 +283,10 @@ def _container(doc: Document, raw: dict, init: bool, owner: str) -> Container | 
         joined = " ".join(p for p in parts if p)
         if joined:
             first = next((p for p in parts if p), "")
-            strings.append((what, joined, doc.at(f"name: {name}", first[:40])))
+            loc = doc.at(f"name: {name}", first[:40])
+            if loc == doc.where:
+                loc = doc.at(f'"{name}"', f'"{first[:40]}')
+            strings.append((what, joined, loc))
     resources = _dict(raw.get("resources"))
     requests = _dict(resources.get("requests"))
     limits = _dict(resources.get("limits"))
@@ -676,10 +681,10 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
         owner = _owner(labels_all + [s.labels for s in group.services], options)
         replicas = _sum_opt(w.replicas for w in group.workloads)
         cpu = _sum_opt(
-            (_sum_opt(c.cpu for c in w.containers if not c.init) or 0) * (w.replicas or 1) for w in group.workloads
+            _times(_sum_opt(c.cpu for c in w.containers if not c.init), w.replicas) for w in group.workloads
         )
         mem_total = _sum_opt(
-            (_sum_opt(c.memory for c in w.containers if not c.init) or 0) * (w.replicas or 1) for w in group.workloads
+            _times(_sum_opt(c.memory for c in w.containers if not c.init), w.replicas) for w in group.workloads
         )
         per_replica_cpu = cpu / replicas if cpu is not None and replicas else _sum_opt(
             c.cpu for c in main.containers if not c.init)
@@ -695,7 +700,7 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
             key=key, name=name, role=role, reader=READER,
             evidence=Evidence(READER, main.location, detail),
             namespace=ns, technology=tech, addresses=addresses or (name,), owner=owner,
-            runtime=_runtime(images), images=tuple(dict.fromkeys(images)), replicas=replicas,
+            runtime=_runtime(labels_all), images=tuple(dict.fromkeys(images)), replicas=replicas,
             cpu_request=round(per_replica_cpu, 4) if per_replica_cpu is not None else None,
             memory_request=int(per_replica_mem) if per_replica_mem is not None else None,
             labels=dict(main.pod_labels or main.labels), workloads=workload_names,
@@ -730,6 +735,11 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
     return entities, claims, skipped
 
 
+def _times(value: float | int | None, replicas: int | None) -> float | int | None:
+    """A per-replica request times the replicas; unknown stays unknown (not 0)."""
+    return None if value is None else value * (replicas or 1)
+
+
 def _sum_opt(values: Iterable[float | int | None]) -> float | int | None:
     total = None
     for v in values:
@@ -738,8 +748,16 @@ def _sum_opt(values: Iterable[float | int | None]) -> float | int | None:
     return total
 
 
-def _runtime(images: Sequence[str]) -> str | None:
-    return images[0].rsplit("/", 1)[-1].split(":", 1)[0] if images else None
+_RUNTIME_KEYS = ("app.kubernetes.io/runtime", "runtime", "language", "lang", "app.kubernetes.io/language")
+
+
+def _runtime(labels_list: Sequence[Mapping[str, str]]) -> str | None:
+    """The language/runtime when a label or annotation names it (an image name does not)."""
+    for key in _RUNTIME_KEYS:
+        for labels in labels_list:
+            if labels.get(key):
+                return labels[key].lower()
+    return None
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:

@@ -52,7 +52,7 @@ READER_BASIS: Mapping[str, str] = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Evidence:
     """Where a fact came from: the reader, a location a person can open, and what was seen.
 
@@ -70,6 +70,18 @@ class Evidence:
 
     def as_dict(self) -> dict[str, str]:
         return {"reader": self.reader, "location": self.location, "detail": self.detail}
+
+    def _key(self) -> tuple[str, int, str, str, str]:
+        """Natural order: by file, then line as a number (``f.yaml:9`` before ``f.yaml:11``)."""
+        path, sep, line = self.location.rpartition(":")
+        if sep and line.isdigit():
+            return (path, int(line), "", self.detail, self.reader)
+        return (self.location, -1, "", self.detail, self.reader)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Evidence):
+            return NotImplemented
+        return self._key() < other._key()
 
 
 @dataclass(frozen=True)

@@ -84,16 +84,71 @@ class FileResult:
     folder: str = ""
 
 
+@dataclass(frozen=True)
+class StreamReader:
+    """A reader for files too large to load whole (trace dumps): it sniffs the first bytes and then
+    reads the file as a stream itself (``open_stream`` gives decompressed bytes), keeping memory flat.
+    ``read`` returns one fragment whose ``documents``/``used``/``skipped`` count records."""
+
+    name: str
+    sniff: Callable[[bytes, str], bool]
+    read: Callable[[InputFile, FileContext, ReadOptions], Fragment]
+
+
+@dataclass(frozen=True)
+class TextReader:
+    """A reader for text files that hold no inventory document (source code, configuration files):
+    offered a file only when none of :data:`READERS` recognised anything in it."""
+
+    name: str
+    accept: Callable[[str, str], bool]  # (location, text)
+    parse: Callable[[str, FileContext, ReadOptions], Fragment]
+
+
+#: Registered by the trace readers (issue 4); tried before a file is loaded whole.
+STREAM_READERS: list[StreamReader] = []
+#: Registered by the source scanner (issue 3); tried on files no document reader recognised.
+TEXT_READERS: list[TextReader] = []
+SNIFF_BYTES = 64 * 1024
+
+
+def _unreadable(item: InputFile, reason: str, location: str | None = None) -> FileResult:
+    skip = Skipped(location or item.location, reason)
+    return FileResult(item.location, [], InputAccount(item.location, "unreadable", 1, 0, 1), [skip], item.folder)
+
+
+def _stream_result(item: InputFile, fragment: Fragment) -> FileResult:
+    fragment.location = item.location
+    skipped = list(fragment.skipped)
+    fragment.skipped = []
+    account = InputAccount(item.location, fragment.format, max(fragment.documents, fragment.used + len(skipped)),
+                           fragment.used, len(skipped))
+    return FileResult(item.location, [fragment], account, skipped, item.folder)
+
+
 def read_file(item: InputFile, context: FileContext, options: ReadOptions) -> FileResult:
     """Read one input file; never raises for bad input."""
+    if STREAM_READERS:
+        try:
+            head = item.head(SNIFF_BYTES)
+        except InputError as exc:
+            return _unreadable(item, exc.reason, exc.location)
+        except OSError as exc:
+            return _unreadable(item, f"cannot be read ({exc.strerror or exc})")
+        for stream_reader in STREAM_READERS:
+            if stream_reader.sniff(head, item.location):
+                try:
+                    return _stream_result(item, stream_reader.read(item, context, options))
+                except InputError as exc:
+                    return _unreadable(item, exc.reason, exc.location)
+                except OSError as exc:
+                    return _unreadable(item, f"cannot be read ({exc.strerror or exc})")
     try:
         text = decode(item.read(options.limits), item.location)
     except InputError as exc:
-        skip = Skipped(exc.location, exc.reason)
-        return FileResult(item.location, [], InputAccount(item.location, "unreadable", 1, 0, 1), [skip], item.folder)
+        return _unreadable(item, exc.reason, exc.location)
     except OSError as exc:
-        skip = Skipped(item.location, f"cannot be read ({exc.strerror or exc})")
-        return FileResult(item.location, [], InputAccount(item.location, "unreadable", 1, 0, 1), [skip], item.folder)
+        return _unreadable(item, f"cannot be read ({exc.strerror or exc})")
     result = parse_text(text, context, options)
     result.folder = item.folder
     return result
@@ -144,6 +199,14 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
         skipped.extend(fragment.skipped)
         fragment.skipped = []
         fragments.append(fragment)
+    if not fragments and TEXT_READERS:
+        for text_reader in TEXT_READERS:
+            if text_reader.accept(location, text):
+                fragment = text_reader.parse(text, context, options)
+                fragment.location = location
+                return FileResult(location, [fragment], InputAccount(
+                    location, fragment.format, max(fragment.documents, 1), fragment.used, len(fragment.skipped)),
+                    list(fragment.skipped))
     formats = "+".join(f.format for f in fragments) or ("empty" if count == 0 else "unrecognised")
     if count == 0:
         skipped.append(Skipped(location, "the file is empty"))
@@ -224,3 +287,7 @@ def read_paths(paths: Iterable[str | os.PathLike[str]], options: ReadOptions = D
 def read_uploads(uploads: Iterable[tuple[str, bytes]], options: ReadOptions = DEFAULT_OPTIONS) -> Inventory:
     """The inventory of in-memory files, as the dashboard receives them."""
     return build_inventory(from_uploads(uploads, options.limits), options)
+
+
+# Last, because the trace readers register themselves into STREAM_READERS defined above.
+from inventory import traces  # noqa: E402, F401  (registers the trace readers)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from inventory import kubernetes
+from inventory import backstage, kubernetes
 from inventory.addresses import (
     BROKER_TECHNOLOGIES,
     DATASTORE_TECHNOLOGIES,
@@ -61,8 +61,33 @@ _SUFFIX = re.compile(r"(?:-v\d+|-service|-svc|-srv|_service|(?<=[a-z]{3})service
 _REF_PREFIX = re.compile(r"^(?:[a-z]+:)?(?:[a-z0-9_.\-]+/)?")
 
 
+Assembler = Callable[[Sequence[object], Sequence[EntityRecord], ReadOptions],
+                     tuple[list[EntityRecord], list[Claim], list[Skipped]]]
+
+
+def _assemble_kubernetes(extras: Sequence[object], records: Sequence[EntityRecord], options: ReadOptions
+                         ) -> tuple[list[EntityRecord], list[Claim], list[Skipped]]:
+    return kubernetes.assemble(extras, options=options)
+
+
+#: Steps that need every file before they can produce entities and claims, in order. Each gets the
+#: ``extras`` of all fragments (and picks its own record types) and the entity records so far.
+def _assemble_backstage(extras: Sequence[object], records: Sequence[EntityRecord], options: ReadOptions
+                        ) -> tuple[list[EntityRecord], list[Claim], list[Skipped]]:
+    return [], backstage.assemble(extras), []
+
+
+ASSEMBLERS: list[Assembler] = [_assemble_kubernetes, _assemble_backstage]
+
+
 def _priority(reader: str) -> int:
     return READER_PRIORITY.index(reader) if reader in READER_PRIORITY else len(READER_PRIORITY)
+
+
+def _record_order(r: EntityRecord) -> tuple[int, str, str, str]:
+    """Which record's attributes win in a join: reader priority, then key, then location (so the
+    result does not depend on the order the files were given in)."""
+    return (_priority(r.reader), r.key, r.evidence.location, r.evidence.detail)
 
 
 def normalise_name(name: str) -> str:
@@ -117,7 +142,7 @@ class _Group:
 
     @property
     def primary(self) -> EntityRecord:
-        return min(self.records, key=lambda r: (_priority(r.reader), r.key))
+        return min(self.records, key=_record_order)
 
 
 def _names(record: EntityRecord) -> set[str]:
@@ -340,17 +365,18 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
     records: list[EntityRecord] = []
     claims: list[Claim] = []
     skipped: list[Skipped] = list(extra_skipped)
-    k8s_extras: list[object] = []
+    extras: list[object] = []
     for f in fragments:
         records.extend(f.entities)
         claims.extend(f.claims)
         skipped.extend(f.skipped)
-        k8s_extras.extend(f.extras)
+        extras.extend(f.extras)
     options = _with_hints(options, fragments)
-    k_entities, k_claims, k_skipped = kubernetes.assemble(k8s_extras, options=options)
-    records = k_entities + records
-    claims = k_claims + claims
-    skipped.extend(k_skipped)
+    for assemble in ASSEMBLERS:
+        a_entities, a_claims, a_skipped = assemble(extras, records, options)
+        records = a_entities + records
+        claims = a_claims + claims
+        skipped.extend(a_skipped)
 
     groups, _ = _join_identities(records, options)
     _assign_ids(groups)
@@ -365,7 +391,8 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
     group_of_id = {g.id: g for g in groups}
 
     def external_group(addr: Address, tech: str) -> _Group:
-        role = "broker" if tech in BROKER_TECHNOLOGIES else ("cache" if tech in ("redis", "memcached") else "database")
+        role = ("broker" if tech in BROKER_TECHNOLOGIES else "cache" if tech in ("redis", "memcached")
+                else "storage" if tech in ("s3", "gcs") else "database")
         name = addr.host
         existing = externals.get(name)
         if existing is not None:
@@ -445,10 +472,12 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
                 via = tgt.name
             elif kind in ("sync", "declared") and tgt.role in DATASTORE_KINDS:
                 kind = "datastore"  # using a database is a datastore dependency, however it is known
-            key4 = (src_group.id, tgt.id, kind, via if kind != "sync" else None)
+            key4 = (src_group.id, tgt.id, kind, via if kind not in ("sync", "declared") else None)
             edge = edges.get(key4)
             if edge is None:
                 edge = edges[key4] = _Edge(src_group.id, tgt.id, kind, key4[3])
+            if kind == "declared" and edge.via is None:
+                edge.via = via  # a declared edge keeps the API it was declared through (one per pair)
             edge.add(claim)
 
     all_groups = groups + list(externals.values()) + [
@@ -579,7 +608,7 @@ def _freeze_groups(groups: Sequence[_Group], options: ReadOptions) -> tuple[list
     resources: list[Resource] = []
     joins: list[Join] = []
     for g in groups:
-        recs = sorted(g.records, key=lambda r: (_priority(r.reader), r.key))
+        recs = sorted(g.records, key=_record_order)
         names = sorted({r.name for r in recs} | {a for r in recs for a in r.aliases})
         aliases = tuple(n for n in names if n != g.name)
         sources = tuple(sorted({r.reader for r in recs}))

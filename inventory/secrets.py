@@ -12,7 +12,7 @@ import re
 MASK = "***"
 
 _SECRET_NAME = re.compile(
-    r"(pass(word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
+    r"(password|passwd|passphrase|(?<![a-z])pass(?![a-z])|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
     r"credential|authorization|auth[_-]?(token|key|secret|header)|bearer|session[_-]?key|signing[_-]?key|"
     r"client[_-]?secret|sas[_-]?token|jwt[_-]?(secret|key)|encryption[_-]?key|\bkey\b|_key$|^key_)",
     re.IGNORECASE,
@@ -20,6 +20,12 @@ _SECRET_NAME = re.compile(
 
 # user:password@ in URLs and DSNs (scheme://user:pass@host, user/pass@host for Oracle-style)
 _URL_PASSWORD = re.compile(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?P<post>@)")
+# user:password@tcp(host) in Go MySQL DSNs, user/password@ in Oracle connect strings
+_DSN_PASSWORD = re.compile(r"(?P<pre>(?:^|[\s\"'=])[^\s:@/\"'=]*:)(?P<pw>[^@\s]+)(?P<post>@(?:tcp|udp|unix)\()")
+_ORACLE_PASSWORD = re.compile(
+    r"(?P<pre>(?:jdbc:oracle:[a-z]+:|(?:^|[\s\"'=]))[^\s/@:\"'=]+/)(?P<pw>[^@\s/]+)(?P<post>@(?://)?[A-Za-z0-9])",
+    re.IGNORECASE,
+)
 # key=value pairs in connection strings: Password=...; pwd=...; and query parameters
 _KV_PASSWORD = re.compile(
     r"(?P<pre>(?:^|[;&?\s,])\s*(?:password|pwd|passwd|secret|token|api[_-]?key|access[_-]?key|"
@@ -54,6 +60,8 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = _URL_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
+    text = _DSN_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
+    text = _ORACLE_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
     text = _KV_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
     return _FLAG_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
 

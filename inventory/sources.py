@@ -16,6 +16,7 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from pathlib import Path, PurePosixPath
 
 from inventory.documents import Limits
@@ -35,6 +36,25 @@ class InputFile:
     folder: str
     data: bytes | None = None
     path: str | None = None
+
+    def open_stream(self) -> BinaryIO:
+        """The file's bytes as a stream, decompressed on the fly when gzip (for streaming readers)."""
+        raw: BinaryIO = io.BytesIO(self.data) if self.data is not None else open(self.path or "", "rb")  # noqa: SIM115
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic == b"\x1f\x8b":
+            return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return raw
+
+    def head(self, size: int) -> bytes:
+        """The first ``size`` bytes (decompressed when gzip), for sniffing the format."""
+        try:
+            with self.open_stream() as fh:
+                return fh.read(size)
+        except (OSError, EOFError) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise
+            raise InputError(self.location, f"is not a readable gzip file ({exc})") from None
 
     def read(self, limits: Limits) -> bytes:
         if self.data is not None:

@@ -1,0 +1,178 @@
+"""The dispatcher: recognising documents, accounting, and never losing a file to bad input."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from inventory import reading
+from inventory.documents import Limits
+from inventory.model import Fragment, Skipped
+from inventory.options import ReadOptions
+from inventory.reading import FileContext, parse_text, read_file, read_inputs, read_paths, read_uploads
+from inventory.sources import InputFile, from_uploads
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "kubernetes"
+
+GOOD = b"""apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        image: example/web:1
+        env:
+        - {name: API_ADDR, value: "api:8080"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+"""
+
+
+def _lol() -> bytes:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    prev = "a"
+    for name in "bcdefgh":
+        text += f"{name}: &{name} [{','.join([f'*{prev}'] * 9)}]\n"
+        prev = name
+    return text.encode()
+
+
+def test_parse_text_recognises_each_document_and_explains_the_rest() -> None:
+    text = (
+        "just a string\n---\n- a\n- b\n---\nnull\n---\nfoo: bar\n---\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: x}\nspec: {selector: {app: x}}\n"
+    )
+    result = parse_text(text, FileContext("m.yaml", "."))
+    assert result.account.as_dict() == {"location": "m.yaml", "format": "kubernetes", "documents": 5, "used": 1,
+                                        "skipped": 4}
+    assert result.skipped == [
+        Skipped("m.yaml#1 (line 1)", "the document is a single str value, not an inventory document"),
+        Skipped("m.yaml#2 (line 2)", "the document is a list, not one of the inventory formats (Kubernetes, "
+                                     "Compose, Backstage, AsyncAPI, advisor)"),
+        Skipped("m.yaml#3 (line 5)", "the document is empty (null)"),
+        Skipped("m.yaml#4 (line 7)", "not a recognised inventory document (top-level keys: foo)"),
+    ]
+    assert [f.format for f in result.fragments] == ["kubernetes"]
+
+
+def test_empty_and_comment_only_files_are_one_skipped_document() -> None:
+    for text in ("", "   \n# nothing here\n"):
+        result = parse_text(text, FileContext("empty.yaml", "."))
+        assert result.account.as_dict() == {"location": "empty.yaml", "format": "empty", "documents": 1, "used": 0,
+                                            "skipped": 1}
+        assert result.skipped == [Skipped("empty.yaml", "the file is empty")]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks like a binary file (it contains NUL bytes), not text"),
+        (b"kind: caf\xe9\n", "is not valid UTF-8 text (byte 9 cannot be decoded); save it as UTF-8"),
+    ],
+)
+def test_unreadable_files_are_one_skip(data: bytes, reason: str) -> None:
+    result = read_file(InputFile("bad.yaml", ".", data=data), FileContext("bad.yaml", "."), ReadOptions())
+    assert result.skipped == [Skipped("bad.yaml", reason)]
+    assert result.account.as_dict() == {"location": "bad.yaml", "format": "unreadable", "documents": 1, "used": 0,
+                                        "skipped": 1}
+
+
+def test_bom_and_gzip_inputs_are_read() -> None:
+    bom = b"\xef\xbb\xbf" + GOOD
+    other = GOOD.replace(b"web", b"web2").replace(b"name: api", b"name: api2")
+    inv = read_uploads([("bom.yaml", bom), ("zipped.yaml.gz", gzip.compress(other))])
+    assert [s.id for s in inv.services] == ["api", "api2", "web", "web2"]
+    assert {(d.source, d.target) for d in inv.dependencies} == {("web", "api"), ("web2", "api")}
+
+
+def test_a_reader_that_fails_loses_only_its_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(docs: object, ctx: object, opts: object) -> Fragment:
+        raise RuntimeError("boom in the reader")
+
+    broken = tuple(reading.Reader(r.name, r.recognise, explode) if r.name == "kubernetes" else r
+                   for r in reading.READERS)
+    monkeypatch.setattr(reading, "READERS", broken)
+    result = parse_text("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n", FileContext("x.yaml", "."))
+    assert result.skipped == [
+        Skipped("x.yaml#1 (line 1)", "could not be read by the kubernetes reader (RuntimeError: boom in the reader)")
+    ]
+    assert (result.account.documents, result.account.used, result.account.skipped) == (1, 0, 1)
+
+
+def test_hostile_inputs_next_to_a_good_one(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../evil.yaml", GOOD)
+        zf.writestr("inside.yaml", GOOD.replace(b"web", b"zipped-web").replace(b"name: api", b"name: zipped-api"))
+        zf.writestr("bomb.yaml", b"\0" * (4 * 1024 * 1024))
+    files = {
+        "good.yaml": GOOD,
+        "lol.yaml": _lol(),
+        "deep.json": b"[" * 5000 + b"]" * 5000,
+        "deep.yaml": b"a:\n" + b"".join(b"  " * i + b"k:\n" for i in range(1, 300)) + b"  " * 300 + b"v: 1\n",
+        "binary.yaml": b"\x00\x01\x02\x03",
+        "latin1.yaml": b"name: caf\xe9\n",
+        "tabs.yaml": b"a: 1\n\tb: 2\n",
+        "unsafe.yaml": f"!!python/object/apply:os.system ['touch {tmp_path}/owned']\n".encode(),
+        "truncated.yaml": b"apiVersion: v1\nkind: Service\nmetadata:\n  name: [unclosed\n",
+        "scalar.yaml": b"42\n",
+        "bundle.zip": buf.getvalue(),
+        "leftover.env": b"",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / ".env").write_bytes(b"A=1\n")
+    inv = read_paths([tmp_path])
+    assert [s.id for s in inv.services] == ["api", "web", "zipped-api", "zipped-web"]
+    assert ("web", "api") in {(d.source, d.target) for d in inv.dependencies}
+    root = f"{tmp_path}/"
+    skipped_files = {s.location.removeprefix(root).split("#")[0].split(":")[0] for s in inv.skipped}
+    assert {"lol.yaml", "deep.json", "deep.yaml", "binary.yaml", "latin1.yaml", "tabs.yaml", "unsafe.yaml",
+            "truncated.yaml", "scalar.yaml", "bundle.zip!../evil.yaml", "bundle.zip!bomb.yaml", ".env",
+            "leftover.env"} <= skipped_files
+    for account in inv.inputs:
+        assert account.documents == account.used + account.skipped, account
+    assert not (tmp_path / "owned").exists()
+
+
+def test_dotenv_without_a_compose_file_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "k8s.yaml").write_bytes(GOOD)
+    (tmp_path / ".env").write_bytes(b"A=1\n")
+    inv = read_paths([tmp_path])
+    assert Skipped(str(tmp_path / ".env"), "a .env file with no Compose file beside it to interpolate") in inv.skipped
+    env_account = next(a for a in inv.inputs if a.format == "dotenv")
+    assert (env_account.documents, env_account.used, env_account.skipped) == (1, 0, 1)
+
+
+def test_file_size_limit_from_options() -> None:
+    inv = read_uploads([("big.yaml", GOOD)], ReadOptions(limits=Limits(max_file_bytes=20)))
+    assert inv.services == ()
+    assert list(inv.skipped) == [Skipped("big.yaml", "is more than the 20-byte limit per file")]
+
+
+def test_worker_processes_give_the_same_results() -> None:
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".yaml", ".json"))[:6]
+    inputs = from_uploads([(n, (FIXTURES / n).read_bytes()) for n in names], Limits())
+    serial = read_inputs(inputs, ReadOptions())
+    parallel = read_inputs(inputs, ReadOptions(), workers=2)
+    assert [r.account for r in serial] == [r.account for r in parallel]
+    assert [r.skipped for r in serial] == [r.skipped for r in parallel]
+
+
+def test_a_file_mixing_formats_is_split_by_reader() -> None:
+    text = (
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: web}\n"
+        "spec: {type: service, lifecycle: production, owner: team-a}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+    )
+    result = parse_text(text, FileContext("mixed.yaml", "."))
+    assert sorted(f.format for f in result.fragments) == ["backstage", "kubernetes"]
+    assert result.account.documents == result.account.used + result.account.skipped == 2
