@@ -101,6 +101,27 @@ class Proposals:
 
 
 @dataclass(frozen=True)
+class CoChange:
+    """Change coupling from git history (code-maat's definition and minimums).
+
+    Commits are grouped into logical commits by the ticket id ``ticket_pattern`` finds in the
+    subject, else by author and day. A pair counts when both services changed in at least
+    ``min_revs`` logical commits, shared at least ``min_shared_revs``, with a degree of coupling
+    (shared / average changes) of at least ``min_coupling``; logical commits touching more than
+    ``max_changeset_size`` services are ignored. ``repositories`` are read when no ``--git`` is given.
+    """
+
+    ticket_pattern: str = r"\b[A-Z][A-Z0-9]+-\d+\b"
+    min_revs: int = 5
+    min_shared_revs: int = 5
+    min_coupling: float = 0.30
+    max_changeset_size: int = 30
+    max_commits: int = 100_000
+    since: str = ""
+    repositories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the advisor can be told. ``Config()`` is the documented default."""
 
@@ -110,6 +131,7 @@ class Config:
     hubs: Hubs = field(default_factory=Hubs)
     clustering: Clustering = field(default_factory=Clustering)
     proposals: Proposals = field(default_factory=Proposals)
+    co_change: CoChange = field(default_factory=CoChange)
     never_merge: tuple[tuple[str, ...], ...] = ()
     keep_separate: tuple[str, ...] = ()
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -125,7 +147,7 @@ class Config:
 
 _SECTION_TYPES: dict[str, type] = {
     "weights": Weights, "infrastructure": Infrastructure, "hubs": Hubs, "clustering": Clustering,
-    "proposals": Proposals, "limits": Limits,
+    "proposals": Proposals, "limits": Limits, "co_change": CoChange,
 }
 _FIELD_ALIASES = {"async": "async_"}
 
@@ -174,7 +196,34 @@ def _section(cls: type, data: Any, name: str) -> Any:
             changes[key] = value if value == "auto" else float(value)
             continue
         changes[key] = _coerce(value, default, f"{name}.{raw_key}")
+        if cls is Proposals and key == "rules":
+            changes[key] = _rule_settings(changes[key])
     return replace(defaults, **changes)
+
+
+def _rule_settings(value: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``proposals.rules``: every name must be a registered rule, with ``enabled``/``weight`` only."""
+    from advisor.rules import RULES_BY_NAME  # rules import this module: resolve the registry lazily
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, settings in value.items():
+        if name not in RULES_BY_NAME:
+            raise ConfigError(f"unknown rule '{name}' in proposals.rules; rules are: {', '.join(sorted(RULES_BY_NAME))}")
+        if not isinstance(settings, Mapping):
+            raise ConfigError(f"proposals.rules.{name} must be a mapping such as {{enabled: false}} or {{weight: 2}}")
+        checked: dict[str, Any] = {}
+        for key, v in settings.items():
+            if key == "enabled":
+                if not isinstance(v, bool):
+                    raise ConfigError(f"proposals.rules.{name}.enabled must be true or false, not {v!r}")
+            elif key == "weight":
+                if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                    raise ConfigError(f"proposals.rules.{name}.weight must be a number of points >= 0, not {v!r}")
+            else:
+                raise ConfigError(f"unknown setting '{key}' for rule {name}; use enabled or weight")
+            checked[str(key)] = v
+        out[str(name)] = checked
+    return out
 
 
 def _names_map(data: Any, key: str) -> dict[str, tuple[str, ...]]:
@@ -245,7 +294,9 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
     except yaml.YAMLError as exc:
         raise ConfigError(f"the configuration {p} is not valid YAML: {exc}") from None
     config = parse_config(data, source=str(p))
-    if config.store is not None and not os.path.isabs(config.store):
+    if config.store is None:
+        config = replace(config, store=str(p.parent / ".advisor" / "decisions.sqlite"))
+    elif not os.path.isabs(config.store):
         config = replace(config, store=str(p.parent / config.store))
     return config
 

@@ -146,3 +146,4 @@ class Report:
     proposals: tuple[Proposal, ...]
     settings: Mapping[str, object] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = field(default_factory=dict)

@@ -1,0 +1,104 @@
+"""The analysis pipeline: inventory -> graphs -> metrics -> clusters -> proposals -> report.
+
+Each stage is a function of the previous stage's plain data; this module only wires them and
+times them. It never reads files (``inventory`` does) and never renders (``exports`` does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Protocol
+
+import networkx as nx
+
+from advisor.clustering import choose_resolution, cluster_services
+from advisor.config import Config, config_as_dict
+from advisor.graph import build_coupling_graph, build_dependency_graph, coupling_edges
+from advisor.metrics import find_hubs, service_metrics, system_metrics
+from advisor.model import Cluster, Proposal, Report
+from advisor.proposals import evaluate_group, propose_merges
+from advisor.rules import Indexes
+from inventory.model import Evidence, Inventory
+
+
+class StageTimer(Protocol):
+    def stage(self, name: str, detail: str = "") -> AbstractContextManager[None]: ...
+
+
+class _NoTimer:
+    def stage(self, name: str, detail: str = "") -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+def _clusters(G: nx.Graph, communities: Sequence[Sequence[str]]) -> tuple[Cluster, ...]:
+    """Cluster values with internal and external coupling, ids C1.. in a stable order."""
+    member_of = {m: i for i, c in enumerate(communities) for m in c}
+    internal = [0.0] * len(communities)
+    external = [0.0] * len(communities)
+    for u, v, w in G.edges(data="weight", default=1.0):
+        cu, cv = member_of.get(u), member_of.get(v)
+        if cu is not None and cu == cv:
+            internal[cu] += w
+        else:
+            if cu is not None:
+                external[cu] += w
+            if cv is not None:
+                external[cv] += w
+    return tuple(
+        Cluster(f"C{i + 1}", tuple(c), round(internal[i], 6), round(external[i], 6))
+        for i, c in enumerate(communities)
+    )
+
+
+def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTimer | None = None,
+                      co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] | None = None
+                      ) -> Report:
+    """Analyse one resolved inventory with ``config``; the report carries everything shown later."""
+    timer: StageTimer = stages or _NoTimer()
+    with timer.stage("graph", f"{len(inventory.services):,} services, {len(inventory.dependencies):,} dependencies"):
+        dependency_graph = build_dependency_graph(inventory)
+        hubs = find_hubs(inventory, config)
+        extra = None
+        if co_change:
+            extra = {pair: (config.weights.co_change * degree, f"changed together ({degree:.0%})")
+                     for pair, (degree, _) in co_change.items()}
+        coupling, info = build_coupling_graph(inventory, config, hubs=hubs, extra_pairs=extra)
+    with timer.stage("cluster"):
+        if config.clustering.resolution == "auto":
+            resolution = choose_resolution(coupling, factor=config.clustering.factor)
+        else:
+            resolution = float(config.clustering.resolution)
+        communities = cluster_services(
+            coupling, resolution=resolution, seed=config.seed,
+            min_size=config.clustering.min_size, max_size=config.clustering.max_size,
+        )
+        clusters = _clusters(coupling, communities)
+    with timer.stage("metrics"):
+        cluster_of = {m: c.id for c in clusters for m in c.members}
+        per_service = service_metrics(inventory, dependency_graph, hubs=hubs, clusters=cluster_of)
+        system = system_metrics(inventory, dependency_graph, hubs=hubs, coupling=info, coupling_graph=coupling,
+                                clusters=communities)
+    with timer.stage("propose", f"{len(clusters):,} clusters"):
+        index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), dict(co_change or {}))
+        proposals = propose_merges([(c.id, c.members) for c in clusters], index, system)
+    settings = config_as_dict(config)
+    settings["resolution_used"] = round(resolution, 6)
+    settings["hubs"] = list(hubs)
+    return Report(
+        inventory=inventory,
+        service_metrics=per_service,
+        system_metrics=system,
+        coupling=coupling_edges(info.full),
+        clusters=clusters,
+        proposals=tuple(proposals),
+        settings=settings,
+        co_change=dict(co_change or {}),
+    )
+
+
+def what_if(report: Report, members: Sequence[str], config: Config) -> Proposal:
+    """Evaluate any set of services as a merge against an existing report (signals, impact, plan)."""
+    index = Indexes(report.inventory, config, {m.id: m for m in report.service_metrics},
+                    frozenset(report.system_metrics.hubs), report.co_change)
+    return evaluate_group(members, index, report.system_metrics)

@@ -1,0 +1,119 @@
+"""The advisor's public API: analyse an inventory (or files, or uploads) into a :class:`Report`.
+
+This is the one composition root. The CLI and the dashboard call these functions and render
+what they return; nothing here prints, except the optional progress display on a terminal.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+from advisor.analysis import analyze_inventory
+from advisor.cochange import change_coupling
+from advisor.config import Config
+from advisor.model import Report
+from inventory.gitlog import read_repositories
+from inventory.model import Evidence, Inventory
+from inventory.reading import read_inputs, resolve_results
+from inventory.sources import InputSet, collect, from_uploads
+
+#: Below this many input bytes, parsing stays in this process (worker start-up costs more).
+PARALLEL_THRESHOLD = 8 * 1024 * 1024
+
+
+@dataclass
+class Stages:
+    """Wall time per stage, and an optional progress line per stage on a terminal."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    show: bool = False
+    _started: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def stage(self, name: str, detail: str = "") -> Iterator[None]:
+        t0 = time.perf_counter()
+        if self.show:
+            print(f"advisor: {name}{' ' + detail if detail else ''} …", file=sys.stderr, flush=True)
+        yield
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+        if self.show:
+            print(f"advisor: {name} done in {self.timings[name]:.2f} s", file=sys.stderr, flush=True)
+
+
+def _input_bytes(inputs: InputSet) -> int:
+    total = 0
+    for f in inputs.files:
+        if f.data is not None:
+            total += len(f.data)
+        elif f.path is not None:
+            try:
+                total += os.path.getsize(f.path)
+            except OSError:
+                pass
+    return total
+
+
+def _default_workers(inputs: InputSet) -> int:
+    if _input_bytes(inputs) < PARALLEL_THRESHOLD or len(inputs.files) < 4:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def analyze(inventory: Inventory, config: Config | None = None, *, timings: dict[str, float] | None = None,
+            progress: bool = False) -> Report:
+    """Analyse an already-read inventory."""
+    stages = Stages(timings if timings is not None else {}, show=progress)
+    return analyze_inventory(inventory, config or Config(), stages=stages)
+
+
+def _co_change(inventory: Inventory, repositories: Sequence[str | os.PathLike[str]], config: Config
+               ) -> tuple[Inventory, dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]]]:
+    settings = config.co_change
+    commits, skipped = read_repositories(repositories, max_commits=settings.max_commits, since=settings.since or None)
+    coupling = change_coupling(commits, inventory.services, settings)
+    if skipped:
+        inventory = replace(inventory, skipped=inventory.skipped + tuple(skipped))
+    return inventory, coupling
+
+
+def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: int | None = None,
+                   timings: dict[str, float] | None = None, progress: bool = False,
+                   git: Sequence[str | os.PathLike[str]] | None = None) -> Report:
+    config = config or Config()
+    stages = Stages(timings if timings is not None else {}, show=progress)
+    n = workers if workers is not None else _default_workers(inputs)
+    options = config.read_options()
+    with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
+        results = read_inputs(inputs, options, workers=n)
+    with stages.stage("resolve", f"{sum(len(r.fragments) for r in results):,} fragments"):
+        inventory = resolve_results(inputs, results, options)
+    repositories = list(git) if git else list(config.co_change.repositories)
+    co_change = None
+    if repositories:
+        with stages.stage("history", f"{len(repositories)} path(s)"):
+            inventory, co_change = _co_change(inventory, repositories, config)
+    return analyze_inventory(inventory, config, stages=stages, co_change=co_change)
+
+
+def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,
+                  workers: int | None = None, timings: dict[str, float] | None = None,
+                  progress: bool = False, git: Sequence[str | os.PathLike[str]] | None = None) -> Report:
+    """Read files, folders (recursively) and ``.zip`` archives, and analyse them.
+
+    ``git`` names local repositories (or folders of them) whose history gives change coupling.
+    """
+    config = config or Config()
+    return analyze_inputs(collect(paths, config.limits), config, workers=workers, timings=timings, progress=progress,
+                          git=git)
+
+
+def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,
+                    timings: dict[str, float] | None = None) -> Report:
+    """Analyse in-memory files (name, bytes), as the dashboard receives them; ``.zip`` allowed."""
+    config = config or Config()
+    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=1, timings=timings)

@@ -1,0 +1,196 @@
+"""Coupling metrics per service and for the whole system, from the typed dependency graph.
+
+Per service (names after Rud et al. and Bogner et al.): fan-in/fan-out, AIS/ADS/ACS, instability,
+SIY, PageRank, the sync cycle it sits on and the datastores it uses. For the system: sync cycles
+(strongly connected components), mutually dependent pairs, hubs, shared datastores and
+infrastructure (from :func:`advisor.graph.build_coupling_graph`), cross-team dependencies and the
+modularity of the final clustering.
+
+Everything is linear in the number of dependencies (PageRank is a sparse power iteration); no
+all-pairs measure such as betweenness is computed. Floats are rounded to 6 decimals so the same
+inventory always gives byte-identical output.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+
+import networkx as nx
+
+from advisor.clustering import partition_of
+from advisor.config import Config
+from advisor.graph import CouplingInfo, service_dependency_graph, strongly_connected_groups
+from advisor.model import ServiceMetrics, SystemMetrics
+from inventory.model import DATASTORE_KINDS, DEPENDENCY_KINDS, Inventory
+
+
+def sync_cycles(dependency_graph: nx.MultiDiGraph) -> tuple[tuple[str, ...], ...]:
+    """The synchronous cycles: strongly connected components (two or more services) of the sync
+    calls between services, each sorted, the largest first and ties by their members.
+    A service's ``cycle`` id is the index of its cycle here.
+
+    >>> from advisor.graph import build_dependency_graph
+    >>> from inventory.model import Dependency, Inventory, Service
+    >>> inv = Inventory(services=tuple(Service(n, n) for n in "abc"),
+    ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("b", "a", "sync", ()),
+    ...                               Dependency("b", "c", "async", ()), Dependency("c", "b", "sync", ())))
+    >>> sync_cycles(build_dependency_graph(inv))
+    (('a', 'b'),)
+    """
+    return _sync_cycles(service_dependency_graph(dependency_graph))
+
+
+def _sync_cycles(services: nx.DiGraph) -> tuple[tuple[str, ...], ...]:
+    sync = nx.DiGraph()
+    sync.add_edges_from((u, v) for u, v, kinds in services.edges(data="kinds") if "sync" in kinds)
+    return strongly_connected_groups(sync)
+
+
+def find_hubs(inventory: Inventory, config: Config) -> tuple[str, ...]:
+    """Services that many others call: at least ``config.hubs.min_callers`` distinct callers *and* at
+    least ``config.hubs.min_share`` of all services, counting sync and declared dependencies.
+
+    >>> from advisor.config import Config
+    >>> from inventory.model import Dependency, Inventory, Service
+    >>> callers = [f"s{i}" for i in range(5)]
+    >>> inv = Inventory(services=tuple(Service(n, n) for n in [*callers, "auth"]),
+    ...                 dependencies=tuple(Dependency(c, "auth", "sync", ()) for c in callers))
+    >>> find_hubs(inv, Config())
+    ('auth',)
+    """
+    services = {s.id for s in inventory.services}
+    callers: dict[str, set[str]] = defaultdict(set)
+    for d in inventory.dependencies:
+        between_services = d.source != d.target and d.source in services and d.target in services
+        if between_services and d.kind in ("sync", "declared"):
+            callers[d.target].add(d.source)
+    least = max(config.hubs.min_callers, config.hubs.min_share * len(services))
+    return tuple(sorted(t for t, c in callers.items() if len(c) >= least))
+
+
+def service_metrics(
+    inventory: Inventory,
+    dependency_graph: nx.MultiDiGraph,
+    *,
+    hubs: Iterable[str] = (),
+    clusters: Mapping[str, str] | None = None,
+) -> tuple[ServiceMetrics, ...]:
+    """:class:`~advisor.model.ServiceMetrics` for every service, sorted by id.
+
+    * ``fan_out``/``fan_in``: dependency edges (one per :class:`~inventory.model.Dependency`, so a
+      sync call and a topic between the same two count twice) from/to this service, to and from
+      services and resources alike; derived producer -> consumer edges count too.
+    * ``ads``/``ais``: distinct services this one depends on / that depend on it (any kind);
+      ``acs = ais * ads``; ``instability = fan_out / (fan_in + fan_out)`` (0 when both are 0).
+    * ``siy``: services it depends on that also depend on it (any kind).
+    * ``pagerank``: :func:`networkx.pagerank` on the service-to-service dependency graph, edges
+      pointing at what is depended on, weighted by ``log1p`` of the summed dependency weights
+      (call counts when observed), the log scale the coupling graph uses too.
+    * ``cycle``: index into :func:`sync_cycles`; ``datastores``: datastore resources it uses.
+    * ``hub``: whether the id is in ``hubs``; ``cluster``: ``clusters[id]`` when given.
+
+    Examples
+    --------
+    >>> from advisor.graph import build_dependency_graph
+    >>> from inventory.model import Dependency, Inventory, Resource, Service
+    >>> inv = Inventory(services=(Service("a", "a"), Service("b", "b")),
+    ...                 resources=(Resource("database:db", "db", "database"),),
+    ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("b", "a", "sync", ()),
+    ...                               Dependency("a", "database:db", "datastore", ())))
+    >>> a = service_metrics(inv, build_dependency_graph(inv))[0]
+    >>> a.fan_out, a.fan_in, a.acs, a.instability, a.siy, a.cycle, a.datastores
+    (2, 1, 1, 0.666667, 1, 0, ('database:db',))
+    """
+    D = dependency_graph
+    S = service_dependency_graph(D)
+    hub_set = set(hubs)
+    cycle_of = {m: i for i, members in enumerate(_sync_cycles(S)) for m in members}
+    for _, _, data in S.edges(data=True):
+        data["rank_weight"] = math.log1p(data["weight"])
+    rank = nx.pagerank(S, weight="rank_weight") if len(S) else {}
+    mutual: dict[str, int] = defaultdict(int)
+    for u, v in S.edges():
+        if S.has_edge(v, u):
+            mutual[u] += 1
+    fan_out: dict[str, int] = defaultdict(int)
+    fan_in: dict[str, int] = defaultdict(int)
+    stores: dict[str, set[str]] = defaultdict(set)
+    types = dict(D.nodes(data="type"))
+    for u, v, kind in D.edges(data="kind"):
+        if u == v:
+            continue
+        fan_out[u] += 1
+        fan_in[v] += 1
+        if kind == "datastore" and types.get(v) in DATASTORE_KINDS:
+            stores[u].add(v)
+    out: list[ServiceMetrics] = []
+    for sid in sorted(s.id for s in inventory.services):
+        fi, fo = fan_in[sid], fan_out[sid]
+        ais = S.in_degree(sid) if sid in S else 0
+        ads = S.out_degree(sid) if sid in S else 0
+        out.append(ServiceMetrics(
+            id=sid, fan_in=fi, fan_out=fo, ais=ais, ads=ads, acs=ais * ads,
+            instability=round(fo / (fi + fo), 6) if fi + fo else 0.0, siy=mutual[sid],
+            pagerank=round(float(rank.get(sid, 0.0)), 6), cycle=cycle_of.get(sid), hub=sid in hub_set,
+            cluster=(clusters or {}).get(sid), datastores=tuple(sorted(stores[sid])),
+        ))
+    return tuple(out)
+
+
+def system_metrics(
+    inventory: Inventory,
+    dependency_graph: nx.MultiDiGraph,
+    *,
+    hubs: Iterable[str] = (),
+    coupling: CouplingInfo | None = None,
+    coupling_graph: nx.Graph | None = None,
+    clusters: Sequence[Sequence[str]] | None = None,
+) -> SystemMetrics:
+    """:class:`~advisor.model.SystemMetrics` for the whole inventory.
+
+    ``dependencies`` counts dependencies per kind (every kind present, zeros included); ``cycles`` is
+    :func:`sync_cycles`; ``mutual_pairs`` the sorted pairs of services that depend on each other
+    (any kind); ``shared_datastores`` and ``infrastructure`` come from ``coupling`` (empty without
+    it); ``cross_team_edges`` counts dependencies between two services whose known owners differ;
+    ``modularity`` is the standard (resolution 1) weighted modularity of ``clusters`` (completed
+    with singletons) on ``coupling_graph``, when both are given and the graph has edges.
+
+    Examples
+    --------
+    >>> from advisor.graph import build_dependency_graph
+    >>> from inventory.model import Dependency, Inventory, Service
+    >>> inv = Inventory(services=(Service("a", "a", owner="t1"), Service("b", "b", owner="t2")),
+    ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("b", "a", "declared", ())))
+    >>> m = system_metrics(inv, build_dependency_graph(inv))
+    >>> m.mutual_pairs, m.cycles, m.cross_team_edges, dict(m.dependencies)["declared"]
+    ((('a', 'b'),), (), 2, 1)
+    """
+    S = service_dependency_graph(dependency_graph)
+    counts: dict[str, int] = dict.fromkeys(DEPENDENCY_KINDS, 0)
+    for d in inventory.dependencies:
+        counts[d.kind] = counts.get(d.kind, 0) + 1
+    owner = {s.id: s.owner for s in inventory.services}
+    cross = sum(
+        1 for d in inventory.dependencies
+        if d.source != d.target and owner.get(d.source) and owner.get(d.target)
+        and owner[d.source] != owner[d.target]
+    )
+    mutual = tuple(sorted((u, v) for u, v in S.edges() if u < v and S.has_edge(v, u)))
+    modularity: float | None = None
+    if coupling_graph is not None and clusters is not None and coupling_graph.size(weight="weight") > 0:
+        partition = partition_of(coupling_graph, clusters)
+        modularity = round(float(nx.community.modularity(coupling_graph, partition, weight="weight")), 6)
+    return SystemMetrics(
+        services=len(inventory.services),
+        resources=len(inventory.resources),
+        dependencies=counts,
+        cycles=_sync_cycles(S),
+        mutual_pairs=mutual,
+        hubs=tuple(sorted(set(hubs))),
+        shared_datastores=dict(coupling.shared_datastores) if coupling else {},
+        infrastructure=tuple(sorted(coupling.infrastructure)) if coupling else (),
+        cross_team_edges=cross,
+        modularity=modularity,
+    )

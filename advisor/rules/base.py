@@ -1,0 +1,125 @@
+"""What every merge rule sees, and the shape of a rule.
+
+A rule is one module under :mod:`advisor.rules` exposing ``RULE``: a :class:`Rule` with a stable
+code (``ADV1xx`` for signals for a merge, ``ADV2xx`` against), a kebab-case name that names the
+smell ("allow shared-datastore"), a default weight and a function that looks at a candidate group
+through a :class:`GroupContext` and returns a :class:`~advisor.model.Signal` or ``None``.
+The module docstring is the rule's documentation: what it detects, why it matters, what
+evidence it cites.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Literal
+
+from advisor.config import Config
+from advisor.model import ServiceMetrics, Signal
+from inventory.model import DATASTORE_KINDS, Dependency, Evidence, Inventory, Resource, Service
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    direction: Literal["for", "against"]
+    weight: float
+    evaluate: Callable[[GroupContext, float], Signal | None]
+    pairs: Callable[[GroupContext], list[tuple[str, str]]] | None = None
+    doc: str = ""
+
+    @property
+    def strong(self) -> bool:
+        """Strong rules say which member pairs they join; only they can make a proposal."""
+        return self.pairs is not None
+
+
+@dataclass
+class Indexes:
+    """Lookups over one inventory, built once per analysis and shared by every group."""
+
+    inventory: Inventory
+    config: Config
+    metrics: Mapping[str, ServiceMetrics]
+    hubs: frozenset[str]
+    co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = field(default_factory=dict)
+
+    @cached_property
+    def services(self) -> dict[str, Service]:
+        return {s.id: s for s in self.inventory.services}
+
+    @cached_property
+    def resources(self) -> dict[str, Resource]:
+        return {r.id: r for r in self.inventory.resources}
+
+    @cached_property
+    def outgoing(self) -> dict[str, list[Dependency]]:
+        out: dict[str, list[Dependency]] = defaultdict(list)
+        for d in self.inventory.dependencies:
+            out[d.source].append(d)
+        return out
+
+    @cached_property
+    def incoming(self) -> dict[str, list[Dependency]]:
+        out: dict[str, list[Dependency]] = defaultdict(list)
+        for d in self.inventory.dependencies:
+            out[d.target].append(d)
+        return out
+
+    @cached_property
+    def datastore_users(self) -> dict[tuple[str, str | None], list[Dependency]]:
+        """(datastore id, schema) -> the dependencies of services on it."""
+        out: dict[tuple[str, str | None], list[Dependency]] = defaultdict(list)
+        for d in self.inventory.dependencies:
+            res = self.resources.get(d.target)
+            if res is not None and res.kind in DATASTORE_KINDS and d.source in self.services:
+                out[(d.target, d.via)].append(d)
+        return out
+
+
+@dataclass
+class GroupContext:
+    """A candidate group of services and the slice of the inventory that concerns it."""
+
+    members: tuple[str, ...]
+    index: Indexes
+
+    @cached_property
+    def member_set(self) -> frozenset[str]:
+        return frozenset(self.members)
+
+    @cached_property
+    def internal(self) -> list[Dependency]:
+        """Dependencies from one member to another (services only)."""
+        return [d for m in self.members for d in self.index.outgoing.get(m, ()) if d.target in self.member_set
+                and d.target != d.source]
+
+    def service(self, service_id: str) -> Service:
+        return self.index.services[service_id]
+
+    @property
+    def config(self) -> Config:
+        return self.index.config
+
+
+def pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a < b else (b, a)
+
+
+def evidence_of(deps: Sequence[Dependency], limit: int = 12) -> tuple[Evidence, ...]:
+    """The evidence of some dependencies, deduplicated, in a stable order, at most ``limit`` items."""
+    seen: dict[Evidence, None] = {}
+    for d in deps:
+        for e in d.evidence:
+            seen.setdefault(e, None)
+    return tuple(sorted(seen))[:limit]
+
+
+def fmt_list(items: Sequence[str]) -> str:
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

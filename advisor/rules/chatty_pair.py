@@ -1,0 +1,65 @@
+"""chatty-pair (ADV104): the call volume between two members dwarfs their other traffic.
+
+What it detects: when traces or mesh metrics give call counts, a member pair whose calls to each
+other are at least half of the quieter side's observed traffic and at least 100 calls.
+
+Why it matters: a service that spends most of its traffic talking to one other service pays a
+network hop, serialisation and a failure mode on nearly every request for a boundary that does
+not isolate anything.
+
+Evidence: the observed dependencies with their call counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from inventory.model import Dependency
+
+from advisor.model import Signal
+from advisor.rules.base import GroupContext, Rule, evidence_of, pair
+
+MIN_CALLS = 100
+MIN_SHARE = 0.5
+
+
+def chatty(ctx: GroupContext) -> list[tuple[tuple[str, str], float, float, list[Dependency]]]:
+    traffic: dict[str, float] = defaultdict(float)
+    for m in ctx.members:
+        for d in ctx.index.outgoing.get(m, ()):
+            if "observed" in d.bases:
+                traffic[m] += d.weight
+        for d in ctx.index.incoming.get(m, ()):
+            if "observed" in d.bases and d.source in ctx.index.services:
+                traffic[m] += d.weight
+    calls: dict[tuple[str, str], float] = defaultdict(float)
+    deps: dict[tuple[str, str], list[Dependency]] = defaultdict(list)
+    for d in ctx.internal:
+        if "observed" in d.bases and d.kind == "sync":
+            key = pair(d.source, d.target)
+            calls[key] += d.weight
+            deps[key].append(d)
+    out = []
+    for key, n in sorted(calls.items()):
+        quieter = min(traffic[key[0]], traffic[key[1]]) or n
+        if n >= MIN_CALLS and n / quieter >= MIN_SHARE:
+            out.append((key, n, n / quieter, deps[key]))
+    return out
+
+
+def pairs(ctx: GroupContext) -> list[tuple[str, str]]:
+    return [key for key, *_ in chatty(ctx)]
+
+
+def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
+    found = chatty(ctx)
+    if not found:
+        return None
+    summary = "; ".join(f"{a} and {b} exchange {int(n):,} calls, {share:.0%} of the quieter side's traffic"
+                        for (a, b), n, share, _ in found)
+    return Signal("ADV104", "chatty-pair", "for", round(weight * min(len(found), 2), 3), summary,
+                  tuple(sorted({s for key, *_ in found for s in key})),
+                  evidence_of([d for *_, ds in found for d in ds]))
+
+
+RULE = Rule("ADV104", "chatty-pair", "for", 1.5, evaluate, pairs, doc=__doc__ or "")

@@ -1,0 +1,59 @@
+"""shared-datastore (ADV101): two or more members use the same database or schema.
+
+What it detects: members with a datastore dependency on the same resource and, when connection
+strings name one, the same database/schema. Two services on one *cluster* with different schemas
+do not share a datastore.
+
+Why it matters: shared persistence is the clearest sign that two services are one. They cannot be
+deployed, migrated or scaled independently, every schema change is a cross-team release, and the
+network hop between them buys nothing the database does not already couple.
+
+Evidence: the dependency of every member on the datastore (env var, connection string, trace).
+A datastore used by more services (or teams) than ``infrastructure`` allows is a platform, not
+coupling, and is never cited.
+"""
+
+from __future__ import annotations
+
+from inventory.model import Dependency
+
+from advisor.model import Signal
+from advisor.rules.base import GroupContext, Rule, evidence_of, fmt_list, pair
+
+
+def shared(ctx: GroupContext) -> list[tuple[str, str | None, list[str], list[Dependency]]]:
+    """(datastore id, schema, members using it, their dependencies) for each shared datastore."""
+    infra = ctx.config.infrastructure
+    out = []
+    for (resource, schema), users in sorted(ctx.index.datastore_users.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        all_users = {d.source for d in users}
+        if len(all_users) > infra.max_datastore_users:
+            continue
+        owners = {ctx.index.services[u].owner for u in all_users if ctx.index.services[u].owner}
+        if len(owners) > infra.max_datastore_teams:
+            continue
+        inside = sorted(all_users & ctx.member_set)
+        if len(inside) >= 2:
+            out.append((resource, schema, inside, [d for d in users if d.source in ctx.member_set]))
+    return out
+
+
+def pairs(ctx: GroupContext) -> list[tuple[str, str]]:
+    return [pair(a, b) for _, _, inside, _ in shared(ctx) for i, a in enumerate(inside) for b in inside[i + 1:]]
+
+
+def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
+    found = shared(ctx)
+    if not found:
+        return None
+    parts = []
+    for resource, schema, inside, _ in found:
+        name = ctx.index.resources[resource].name
+        parts.append(f"{fmt_list(inside)} use {name}" + (f" (schema {schema})" if schema else ""))
+    services = tuple(sorted({s for _, _, inside, _ in found for s in inside}))
+    deps = [d for *_, ds in found for d in ds]
+    return Signal("ADV101", "shared-datastore", "for", round(weight * min(len(found), 2), 3),
+                  "; ".join(parts), services, evidence_of(deps))
+
+
+RULE = Rule("ADV101", "shared-datastore", "for", 3.0, evaluate, pairs, doc=__doc__ or "")

@@ -1,0 +1,44 @@
+"""sync-cycle (ADV102): members call each other synchronously in a cycle of three or more.
+
+What it detects: a strongly connected component of synchronous calls among the members that
+includes at least three services (two services calling each other are ``mutual-calls``).
+
+Why it matters: a synchronous cycle means none of its services can be deployed, started or
+reasoned about alone; failures and latency circulate. It is a distributed monolith already.
+
+Evidence: every synchronous dependency on the cycle.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from inventory.model import Dependency
+
+from advisor.model import Signal
+from advisor.rules.base import GroupContext, Rule, evidence_of, fmt_list, pair
+
+
+def cycles(ctx: GroupContext) -> tuple[list[list[str]], list[Dependency]]:
+    sync = [d for d in ctx.internal if d.kind == "sync"]
+    g = nx.DiGraph((d.source, d.target) for d in sync)
+    found = sorted((sorted(c) for c in nx.strongly_connected_components(g) if len(c) >= 3), key=lambda c: c[0])
+    on_cycle = {s for c in found for s in c}
+    return found, [d for d in sync if d.source in on_cycle and d.target in on_cycle]
+
+
+def pairs(ctx: GroupContext) -> list[tuple[str, str]]:
+    _, deps = cycles(ctx)
+    return [pair(d.source, d.target) for d in deps]
+
+
+def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
+    found, deps = cycles(ctx)
+    if not found:
+        return None
+    summary = "; ".join(f"{fmt_list(c)} call each other synchronously in a cycle" for c in found)
+    return Signal("ADV102", "sync-cycle", "for", round(weight * len(found), 3), summary,
+                  tuple(sorted({s for c in found for s in c})), evidence_of(deps))
+
+
+RULE = Rule("ADV102", "sync-cycle", "for", 2.0, evaluate, pairs, doc=__doc__ or "")
