@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 
 from advisor.analysis import analyze_inventory
@@ -51,10 +51,8 @@ def _input_bytes(inputs: InputSet) -> int:
         if f.data is not None:
             total += len(f.data)
         elif f.path is not None:
-            try:
+            with suppress(OSError):
                 total += os.path.getsize(f.path)
-            except OSError:
-                pass
     return total
 
 

@@ -202,7 +202,8 @@ def _history(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{'run':>4}  {'when':<20} {'services':>8} {'deps':>6} {'clusters':>8} {'proposals':>9} {'cycles':>6}")
     for r in runs:
-        print(f"{r.id:>4}  {r.at:<20} {r.services:>8} {r.dependencies:>6} {r.clusters:>8} {r.proposals:>9} {r.cycles:>6}")
+        print(f"{r.id:>4}  {r.at:<20} {r.services:>8} {r.dependencies:>6} {r.clusters:>8} {r.proposals:>9} "
+              f"{r.cycles:>6}")
     return EXIT_OK
 
 

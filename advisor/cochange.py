@@ -59,12 +59,13 @@ def logical_commits(commits: Iterable[Commit], pattern: str) -> dict[str, list[C
     return groups
 
 
-def change_coupling(commits: Sequence[Commit], services: Sequence[Service],
-                    settings: CoChange = CoChange()) -> dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]]:
+def change_coupling(commits: Sequence[Commit], services: Sequence[Service], settings: CoChange | None = None
+                    ) -> dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]]:
     """``{(a, b): (degree, evidence)}`` for every pair of services above the thresholds.
 
     Evidence cites up to five logical commits the pair shared (``repo@sha``: subject).
     """
+    settings = settings or CoChange()
     names = _service_names(services)
     revisions: dict[str, int] = defaultdict(int)
     shared: dict[tuple[str, str], int] = defaultdict(int)

@@ -208,7 +208,8 @@ def _rule_settings(value: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, settings in value.items():
         if name not in RULES_BY_NAME:
-            raise ConfigError(f"unknown rule '{name}' in proposals.rules; rules are: {', '.join(sorted(RULES_BY_NAME))}")
+            known = ", ".join(sorted(RULES_BY_NAME))
+            raise ConfigError(f"unknown rule '{name}' in proposals.rules; rules are: {known}")
         if not isinstance(settings, Mapping):
             raise ConfigError(f"proposals.rules.{name} must be a mapping such as {{enabled: false}} or {{weight: 2}}")
         checked: dict[str, Any] = {}

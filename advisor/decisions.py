@@ -137,6 +137,10 @@ def _material(before: Sequence[str], after: Sequence[str]) -> bool:
     return set(before) != set(after)
 
 
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 class DecisionStore:
     """The SQLite file holding decisions and run history; created on first use."""
 
@@ -179,8 +183,8 @@ class DecisionStore:
         if not reason.strip():
             raise DecisionError("a decision needs a reason (--reason): it is what a reviewer reads later")
         when = (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        members = tuple(str(m) for m in entry.get("members", []))  # type: ignore[union-attr]
-        evidence = tuple(str(e) for e in entry.get("evidence", []))  # type: ignore[union-attr]
+        members = tuple(str(m) for m in _as_list(entry.get("members")))
+        evidence = tuple(str(e) for e in _as_list(entry.get("evidence")))
         decision = Decision(proposal_id, status, reason.strip(), when, members, str(entry.get("digest", "")), evidence)
         self._save(decision)
         return decision
@@ -228,7 +232,7 @@ class DecisionStore:
             return []
         with self._connect() as conn:
             rows = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
-        return [RunRecord(*r[:9], top=tuple(json.loads(r[9]))) for r in rows]
+        return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9]))) for r in rows]
 
     def find_proposal(self, proposal_id: str) -> dict[str, object] | None:
         """The most recent recorded run's entry for a proposal id (members, evidence), if any."""

@@ -134,7 +134,8 @@ def candidate_groups(cluster_members: Sequence[str], index: Indexes) -> list[tup
     return sorted(groups)
 
 
-def propose_merges(clusters: Sequence[tuple[str, Sequence[str]]], index: Indexes, system: SystemMetrics) -> list[Proposal]:
+def propose_merges(clusters: Sequence[tuple[str, Sequence[str]]], index: Indexes, system: SystemMetrics
+                   ) -> list[Proposal]:
     """Ranked proposals from ``(cluster id, members)`` pairs."""
     strong_rules = {r.name for r in RULES if r.strong}
     min_score = index.config.proposals.min_score

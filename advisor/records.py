@@ -88,9 +88,11 @@ def render_madr(p: Proposal, report: Report) -> str:
               "* Colocate only: deploy them together (one pod or process) behind their existing APIs", ""]
     lines += ["## Decision Outcome", ""]
     if status == "accepted":
-        lines.append(f'Chosen option: "Merge {members} into one service", because {md(dict(p.decision or {}).get("reason", ""))}.')
+        reason = md(dict(p.decision or {}).get("reason", ""))
+        lines.append(f'Chosen option: "Merge {members} into one service", because {reason}.')
     elif status == "rejected":
-        lines.append(f'Chosen option: "Keep them as separate services", because {md(dict(p.decision or {}).get("reason", ""))}.')
+        reason = md(dict(p.decision or {}).get("reason", ""))
+        lines.append(f'Chosen option: "Keep them as separate services", because {reason}.')
     else:
         lines.append(f'Proposed option: "Merge {members} into one service", staged as below; not decided yet.')
     lines += ["", "### Consequences", ""]
@@ -113,7 +115,8 @@ def render_madr(p: Proposal, report: Report) -> str:
     lines += [f"* Bad, because {md(s.summary)}" for s in p.counter_signals]
     lines += ["", "### Keep them as separate services", "",
               "* Good, because nothing changes now",
-              "* Bad, because every coupling above keeps costing a network hop, a deployment and a release to coordinate",
+              "* Bad, because every coupling above keeps costing a network hop, a deployment and a release "
+              "to coordinate",
               "", "### Colocate only", "",
               "* Good, because the calls become local without touching the code (stage 1 of the plan)",
               "* Neutral, because repositories, pipelines and data stay separate", ""]
@@ -161,7 +164,7 @@ def render_backstage_patch(report: Report) -> str:
     docs: list[dict[str, object]] = []
     for p in report.proposals:
         name = system_name(p, report)
-        owners = sorted({services[m].owner for m in p.members if m in services and services[m].owner})
+        owners = sorted({o for m in p.members if m in services and (o := services[m].owner)})
         docs.append({
             "apiVersion": "backstage.io/v1alpha1", "kind": "System",
             "metadata": {
@@ -234,6 +237,7 @@ def render_dot(report: Report) -> str:
             lines.append(f"  {_dot_id(s.id)};")
     for e in report.coupling:
         width = min(1 + e.weight / 2, 6)
-        lines.append(f"  {_dot_id(e.a)} -- {_dot_id(e.b)} [penwidth={width:.2f}, tooltip={_dot_id('; '.join(e.reasons))}];")
+        tooltip = _dot_id("; ".join(e.reasons))
+        lines.append(f"  {_dot_id(e.a)} -- {_dot_id(e.b)} [penwidth={width:.2f}, tooltip={tooltip}];")
     lines.append("}")
     return "\n".join(lines) + "\n"

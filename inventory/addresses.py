@@ -91,7 +91,9 @@ DATASTORE_TECHNOLOGIES = frozenset({
     "oracle", "db2", "clickhouse", "neo4j", "couchbase", "couchdb", "influxdb", "s3", "gcs",
 })
 BROKER_TECHNOLOGIES = frozenset({"rabbitmq", "kafka", "nats", "pulsar", "mqtt", "activemq"})
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::]", "[::1]", "host.docker.internal"})
+_LOCAL_HOSTS = frozenset({  # the process itself or every interface: never a dependency
+    "localhost", "127.0.0.1", "0.0.0.0", "::", "::1", "[::]", "[::1]", "host.docker.internal",  # noqa: S104
+})
 
 
 def is_address_key(key: str | None) -> bool:

@@ -88,15 +88,15 @@ def iter_config_values(text: str) -> Iterator[tuple[str | None, str, int]]:
             yield key, value, line
         return
     for lineno, raw in enumerate(text.splitlines()):
-        line = raw.strip()
-        if not line or line[0] in "#!;" or line.startswith("//"):
+        stripped_line = raw.strip()
+        if not stripped_line or stripped_line[0] in "#!;" or stripped_line.startswith("//"):
             continue
-        m = _ENV_LINE.match(line) or _PROPERTY.match(line)
+        m = _ENV_LINE.match(stripped_line) or _PROPERTY.match(stripped_line)
         if m and " " not in m.group("key"):
             value = m.group("value").strip().strip("\"'")
             yield m.group("key"), value, lineno
         else:
-            yield None, line, lineno
+            yield None, stripped_line, lineno
 
 
 def _looks_properties(text: str) -> bool:

@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import yaml
 
@@ -133,7 +134,7 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
     bounds.append(len(text))
     line = 1
     prev = 0
-    for begin, end in zip(bounds, bounds[1:], strict=False):
+    for begin, end in pairwise(bounds):
         line += text.count("\n", prev, begin)
         prev = begin
         chunk = text[begin:end]

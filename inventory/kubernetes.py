@@ -456,7 +456,8 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
         if used_any:
             fragment.used += 1
         elif isinstance(doc.data, dict) and str(doc.data.get("kind", "")).endswith("List"):
-            fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", "the list holds nothing this advisor reads"))
+            fragment.skipped.append(
+                Skipped(f"{doc.where} (line {doc.line})", "the list holds nothing this advisor reads"))
         else:
             fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", reasons[0] if reasons else "empty list"))
     if fragment is None:
@@ -700,7 +701,8 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
             key=key, name=name, role=role, reader=READER,
             evidence=Evidence(READER, main.location, detail),
             namespace=ns, technology=tech, addresses=addresses or (name,), owner=owner,
-            runtime=_runtime(labels_all), images=tuple(dict.fromkeys(images)), replicas=replicas,
+            runtime=_runtime(labels_all), images=tuple(dict.fromkeys(images)),
+            replicas=int(replicas) if replicas is not None else None,
             cpu_request=round(per_replica_cpu, 4) if per_replica_cpu is not None else None,
             memory_request=int(per_replica_mem) if per_replica_mem is not None else None,
             labels=dict(main.pod_labels or main.labels), workloads=workload_names,
@@ -802,7 +804,8 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
                     env_values[var.name] = entry.value
                     for addr in find_addresses(entry.value, key=var.name):
                         claim(addr, var.location,
-                              f"env {var.name} from ConfigMap/{cm.name}[{entry.key}]={redact_env(var.name, entry.value)}"
+                              f"env {var.name} from ConfigMap/{cm.name}[{entry.key}]="
+                              f"{redact_env(var.name, entry.value)}"
                               f" in {where}", var.name)
                     for addr, loc, ckey in entry.addresses:
                         if "\n" in entry.value.strip():
@@ -868,7 +871,8 @@ def _route_claims(route: Route) -> tuple[list[Claim], EntityRecord | None]:
     claims = [
         Claim(source=key, target=NamedTarget(host, role="service", namespace=route.namespace) if "." not in host
               else Address(host.lower(), port, None, None, host, "bare"),
-              evidence=Evidence(READER, loc, f"{route.kind}/{route.name} routes to {host}" + (f":{port}" if port else "")),
+              evidence=Evidence(READER, loc,
+                                f"{route.kind}/{route.name} routes to {host}" + (f":{port}" if port else "")),
               kind="sync", protocol="http")
         for host, port, loc in route.backends
     ]

@@ -66,7 +66,8 @@ def _describe(data: object) -> str:
     if data is None:
         return "the document is empty (null)"
     if isinstance(data, list):
-        return "the document is a list, not one of the inventory formats (Kubernetes, Compose, Backstage, AsyncAPI, advisor)"
+        return ("the document is a list, not one of the inventory formats "
+                "(Kubernetes, Compose, Backstage, AsyncAPI, advisor)")
     if not isinstance(data, dict):
         return f"the document is a single {type(data).__name__} value, not an inventory document"
     keys = ", ".join(sorted(str(k) for k in list(data)[:6]))
@@ -168,7 +169,7 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
         for reader in READERS:
             try:
                 accepted = reader.recognise(item.data)
-            except Exception:  # noqa: BLE001 - a recogniser must never sink the file
+            except Exception:
                 accepted = False
             if accepted:
                 groups.setdefault(reader.name, []).append(item)
@@ -186,7 +187,7 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
         except RecursionError:
             fragment = Fragment(location, reader.name, documents=len(docs))
             fragment.skipped.extend(Skipped(d.where, "is nested too deeply to read") for d in docs)
-        except Exception as exc:  # noqa: BLE001 - one reader's bug must not lose the other files
+        except Exception as exc:
             fragment = Fragment(location, reader.name, documents=len(docs))
             fragment.skipped.extend(
                 Skipped(f"{d.where} (line {d.line})", f"could not be read by the {reader.name} reader "
@@ -261,7 +262,8 @@ def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[l
     return accounts, skipped
 
 
-def resolve_results(inputs: InputSet, results: Sequence[FileResult], options: ReadOptions = DEFAULT_OPTIONS) -> Inventory:
+def resolve_results(inputs: InputSet, results: Sequence[FileResult],
+                    options: ReadOptions = DEFAULT_OPTIONS) -> Inventory:
     """Resolve the per-file results of :func:`read_inputs` into one inventory."""
     fragments = [f for r in results for f in r.fragments]
     skipped = list(inputs.skipped)

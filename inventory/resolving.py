@@ -179,7 +179,8 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions) -> tuple
         else:
             by_key[r.key] = i
 
-    def index(key_fn) -> dict[str, dict[str, set[int]]]:  # name -> reader -> roots
+    def index(key_fn: Callable[[EntityRecord], set[str]]) -> dict[str, dict[str, set[int]]]:
+        """name -> reader -> the roots of the records that have that name."""
         out: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
         for i, r in enumerate(records):
             for n in key_fn(r):
@@ -222,8 +223,8 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions) -> tuple
     for i, r in enumerate(records):
         grouped[uf.find(i)].append(r)
     groups = []
-    for root, members in grouped.items():
-        group = _Group(members)
+    for root, group_records in grouped.items():
+        group = _Group(group_records)
         group.rules = rules.get(root, set())
         groups.append(group)
     return groups, []
@@ -287,7 +288,8 @@ class _Lookup:
                 return exact
             loose = _unique([g for g, rd, ns in hits if ns is None])
             return loose if len(loose) == 1 else []
-        same = _unique([g for g, rd, ns in hits if rd == reader and (ns == source_ns or ns is None or source_ns is None)])
+        same = _unique([g for g, rd, ns in hits
+                        if rd == reader and (ns == source_ns or ns is None or source_ns is None)])
         if len(same) == 1:
             return same
         if same:
@@ -397,7 +399,8 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         existing = externals.get(name)
         if existing is not None:
             return existing
-        rec = EntityRecord(key=f"external:{name}", name=name, role=role, reader="config", technology=tech,
+        rec = EntityRecord(key=f"external:{name}", name=name, role=role,  # type: ignore[arg-type]
+                           reader="config", technology=tech,
                            evidence=Evidence("config", "", f"named by a {tech} connection string"),
                            addresses=(name,))
         g = _Group([rec], role=role, name=name)
@@ -439,7 +442,7 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
             if hit is not None:
                 targets = [hit]
             else:
-                roles = _ROLE_FILTER.get(target.role, None)
+                roles = _ROLE_FILTER.get(target.role)
                 targets = lookup.find(target.name, target.namespace, src_rec.reader, src_rec.namespace, roles)
                 if not targets and target.create:
                     targets = [created_group(target)]
@@ -451,7 +454,8 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
                     break
             if not targets:
                 tech = technology_of(target)
-                if options.external_datastores and tech and (tech in DATASTORE_TECHNOLOGIES or tech in BROKER_TECHNOLOGIES):
+                known_kind = tech in DATASTORE_TECHNOLOGIES or tech in BROKER_TECHNOLOGIES
+                if options.external_datastores and tech and known_kind:
                     targets = [external_group(target, tech)]
         if not targets:
             if claim.report_unresolved:
@@ -519,7 +523,7 @@ def _with_hints(options: ReadOptions, fragments: Sequence[Fragment]) -> ReadOpti
 def _derive_messaging_pairs(edges: dict[tuple[str, str, str, str | None], _Edge], groups: dict[str, _Group]) -> None:
     producers: dict[str, list[_Edge]] = defaultdict(list)
     consumers: dict[str, list[_Edge]] = defaultdict(list)
-    for (src, tgt, kind, _via), edge in list(edges.items()):
+    for (_src, tgt, kind, _via), edge in list(edges.items()):
         g = groups.get(tgt)
         if g is None or g.role not in ("topic", "queue") or kind != "async":
             continue
@@ -565,18 +569,23 @@ def _fold_unnamed_schema(edges: dict[tuple[str, str, str, str | None], _Edge]) -
             into.protocol = into.protocol or edge.protocol
 
 
+def _edge_order(item: tuple[tuple[str, str, str, str | None], _Edge]) -> tuple[str, str, str, str]:
+    (src, tgt, kind, via), _ = item
+    return (src, tgt, kind, via or "")
+
+
 def _fold_declared(edges: dict[tuple[str, str, str, str | None], _Edge]) -> list[Dependency]:
     stronger: dict[tuple[str, str], list[_Edge]] = defaultdict(list)
     for (src, tgt, kind, _via), edge in edges.items():
         if kind != "declared":
             stronger[(src, tgt)].append(edge)
     out: list[Dependency] = []
-    for (src, tgt, kind, _via), edge in sorted(edges.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3] or "")):
+    for (src, tgt, kind, _via), edge in sorted(edges.items(), key=_edge_order):
         if kind == "declared" and stronger.get((src, tgt)):
             target = min(stronger[(src, tgt)], key=lambda e: (_KIND_ORDER[e.kind], e.via or ""))
             target.evidence |= edge.evidence
             continue
-    for (src, tgt, kind, _via), edge in sorted(edges.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], kv[0][3] or "")):
+    for (src, tgt, kind, _via), edge in sorted(edges.items(), key=_edge_order):
         if kind == "declared" and stronger.get((src, tgt)):
             continue
         out.append(edge.freeze())

@@ -35,7 +35,8 @@ RULES: tuple[Rule, ...] = tuple(
         (
             m.RULE
             for m in (
-                shared_datastore, sync_cycle, mutual_calls, chatty_pair, single_consumer_topic, lockstep_change, same_owner,
+                shared_datastore, sync_cycle, mutual_calls, chatty_pair, single_consumer_topic, lockstep_change,
+                same_owner,
                 pass_through, nano_service, sync_calls, declared_dependency, cross_team, different_runtime,
                 scaling_mismatch, hub, security_boundary,
             )

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from inventory.model import Dependency
-
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, pair
+from inventory.model import Dependency
 
 MIN_CALLS = 100
 MIN_SHARE = 0.5

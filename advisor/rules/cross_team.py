@@ -25,7 +25,8 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
             by_owner[owner].append(m)
     if len(by_owner) < 2:
         return None
-    summary = "owned by different teams: " + "; ".join(f"{o} ({fmt_list(sorted(ms))})" for o, ms in sorted(by_owner.items()))
+    summary = "owned by different teams: " + "; ".join(
+        f"{o} ({fmt_list(sorted(ms))})" for o, ms in sorted(by_owner.items()))
     evidence = tuple(sorted({e for ms in by_owner.values() for m in ms for e in ctx.service(m).evidence}))[:12]
     return Signal("ADV201", "cross-team", "against", round(weight * (len(by_owner) - 1), 3), summary,
                   tuple(sorted(m for ms in by_owner.values() for m in ms)), evidence)

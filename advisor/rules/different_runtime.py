@@ -25,7 +25,8 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
             by_runtime[runtime.lower()].append(m)
     if len(by_runtime) < 2:
         return None
-    summary = "different runtimes: " + "; ".join(f"{r} ({fmt_list(sorted(ms))})" for r, ms in sorted(by_runtime.items()))
+    summary = "different runtimes: " + "; ".join(
+        f"{r} ({fmt_list(sorted(ms))})" for r, ms in sorted(by_runtime.items()))
     evidence = tuple(sorted({e for ms in by_runtime.values() for m in ms for e in ctx.service(m).evidence}))[:12]
     return Signal("ADV202", "different-runtime", "against", round(weight, 3), summary,
                   tuple(sorted(m for ms in by_runtime.values() for m in ms)), evidence)

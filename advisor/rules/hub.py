@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of
+from inventory.model import Dependency
 
 
 def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
     hubs = sorted(m for m in ctx.members if m in ctx.index.hubs)
     if not hubs:
         return None
-    parts = []
-    deps = []
+    parts: list[str] = []
+    deps: list[Dependency] = []
     for h in hubs:
         callers = {d.source for d in ctx.index.incoming.get(h, ()) if d.source in ctx.index.services}
         parts.append(f"{h} is called by {len(callers)} services")

@@ -12,10 +12,9 @@ Evidence: where the member's resources were read, and its dependencies on the pa
 
 from __future__ import annotations
 
-from inventory.model import Service
-
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, pair
+from inventory.model import Service
 
 MAX_CPU = 0.05
 MAX_MEMORY = 64 * 1024 * 1024

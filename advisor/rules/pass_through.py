@@ -13,10 +13,9 @@ Evidence: the single forwarding dependency.
 
 from __future__ import annotations
 
-from inventory.model import Dependency
-
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, pair
+from inventory.model import Dependency
 
 
 def forwarders(ctx: GroupContext) -> list[tuple[str, str, list[Dependency]]]:

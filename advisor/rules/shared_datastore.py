@@ -15,17 +15,17 @@ coupling, and is never cited.
 
 from __future__ import annotations
 
-from inventory.model import Dependency
-
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, fmt_list, pair
+from inventory.model import Dependency
 
 
 def shared(ctx: GroupContext) -> list[tuple[str, str | None, list[str], list[Dependency]]]:
     """(datastore id, schema, members using it, their dependencies) for each shared datastore."""
     infra = ctx.config.infrastructure
     out = []
-    for (resource, schema), users in sorted(ctx.index.datastore_users.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    by_datastore = sorted(ctx.index.datastore_users.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
+    for (resource, schema), users in by_datastore:
         all_users = {d.source for d in users}
         if len(all_users) > infra.max_datastore_users:
             continue

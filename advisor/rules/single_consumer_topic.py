@@ -12,15 +12,14 @@ Evidence: the produce and consume dependencies on the destination.
 
 from __future__ import annotations
 
-from inventory.model import Dependency
-
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, pair
+from inventory.model import Dependency
 
 
 def private_topics(ctx: GroupContext) -> list[tuple[str, str, str, str, list[Dependency]]]:
     """(kind, name, producer, consumer, dependencies) for each private destination."""
-    out = []
+    out: list[tuple[str, str, str, str, list[Dependency]]] = []
     for rid, res in sorted(ctx.index.resources.items()):
         if res.kind not in ("topic", "queue"):
             continue

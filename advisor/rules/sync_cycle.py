@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import networkx as nx
 
-from inventory.model import Dependency
-
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, fmt_list, pair
+from inventory.model import Dependency
 
 
 def cycles(ctx: GroupContext) -> tuple[list[list[str]], list[Dependency]]:
