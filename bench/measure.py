@@ -1,0 +1,176 @@
+"""One measurement in a fresh process, so that its peak memory is its own.
+
+:mod:`bench.run` starts this module once per measurement and reads one JSON object from the last
+line of its standard output::
+
+    python -m bench.measure baseline DIR
+    python -m bench.measure analyze DIR TRUTH_JSON [--workers N]
+
+``baseline`` loads every file under DIR with libyaml (``yaml.load_all(text, Loader=yaml.CSafeLoader)``)
+in one thread, the yardstick issue 7 sets. ``analyze`` runs the advisor end to end through its
+public API (``advisor.api.analyze_paths`` and ``advisor.exports.render_json``), records the time of
+every stage and the peak resident memory of this process and of its worker processes, and only
+then scores the report against the truth (scoring is neither timed nor counted in the peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+def _peak_mb(who: int) -> float:
+    # ru_maxrss is in kilobytes on Linux
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (workers), user + system."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def input_files(folder: str | Path) -> list[Path]:
+    """Every file under ``folder``, in a stable order."""
+    return sorted(p for p in Path(folder).rglob("*") if p.is_file())
+
+
+def measure_baseline(folder: str) -> dict[str, object]:
+    """Load every file under ``folder`` with libyaml in one thread."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None)
+    files = input_files(folder)
+    documents = 0
+    size = 0
+    start = time.perf_counter()
+    cpu = _cpu_seconds()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        size += len(text)
+        for _ in yaml.load_all(text, Loader=loader or yaml.SafeLoader):
+            documents += 1
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(_cpu_seconds() - cpu, 3),
+        "files": len(files),
+        "documents": documents,
+        "characters": size,
+        "libyaml": loader is not None,
+        "peak_rss_mb": _peak_mb(resource.RUSAGE_SELF),
+    }
+
+
+def measure_analysis(folder: str, truth_path: str, workers: int | None) -> dict[str, object]:
+    """Run the advisor end to end on ``folder``; time it, take its peak memory, then score it."""
+    start_import = time.perf_counter()
+    try:
+        from advisor.api import analyze_paths
+        from advisor.config import Config
+        from advisor.exports import render_json
+    except ImportError as exc:
+        partial = measure_reading(folder, truth_path, workers)
+        partial.update({"available": False, "error": f"the advisor API is not importable yet ({exc})"})
+        return partial
+    imports = time.perf_counter() - start_import
+    timings: dict[str, float] = {}
+    try:
+        start = time.perf_counter()
+        cpu = _cpu_seconds()
+        report = analyze_paths([folder], Config(), workers=workers, timings=timings)
+        analysed = time.perf_counter()
+        text = render_json(report)
+        rendered = time.perf_counter()
+        cpu = _cpu_seconds() - cpu
+    except Exception as exc:
+        return {"available": True, "error": f"{type(exc).__name__}: {exc}",
+                "traceback": traceback.format_exc(limit=8)}
+    peak_main = _peak_mb(resource.RUSAGE_SELF)
+    peak_workers = _peak_mb(resource.RUSAGE_CHILDREN)
+    stages = {k: round(float(v), 4) for k, v in timings.items()}
+    stages["render"] = round(rendered - analysed, 4)
+    end_to_end = rendered - start
+    stages["other"] = round(max(0.0, end_to_end - sum(stages.values())), 4)
+    result: dict[str, object] = {
+        "available": True,
+        "workers": workers,
+        "imports_seconds": round(imports, 3),
+        "end_to_end_seconds": round(end_to_end, 3),
+        "end_to_end_cpu_seconds": round(cpu, 3),
+        "stages": stages,
+        "peak_rss_mb": peak_main,
+        "peak_worker_rss_mb": peak_workers,
+        "report_bytes": len(text.encode("utf-8")),
+    }
+    from bench.generate import load_truth
+    from bench.quality import score_report
+
+    try:
+        result["quality"] = score_report(text, load_truth(truth_path))
+    except Exception as exc:
+        result["quality_error"] = f"{type(exc).__name__}: {exc}"
+    return result
+
+
+def measure_reading(folder: str, truth_path: str, workers: int | None) -> dict[str, object]:
+    """Without the advisor: time ``inventory.reading.read_paths`` and check the edges it finds."""
+    try:
+        from inventory.reading import read_paths
+    except ImportError as exc:
+        return {"reading_error": f"inventory.reading is not importable ({exc})"}
+    start = time.perf_counter()
+    inventory = read_paths([folder], workers=workers or 1)
+    seconds = time.perf_counter() - start
+    result: dict[str, object] = {
+        "reading_seconds": round(seconds, 3),
+        "reading_workers": workers or 1,
+        "reading_peak_rss_mb": _peak_mb(resource.RUSAGE_SELF),
+    }
+    from bench.generate import load_truth
+    from bench.quality import score_edges
+
+    report = {
+        "services": [{"id": s.id, "name": s.name} for s in inventory.services],
+        "resources": [{"id": r.id, "name": r.name} for r in inventory.resources],
+        "dependencies": [{"source": d.source, "target": d.target, "kind": d.kind, "via": d.via}
+                         for d in inventory.dependencies],
+        "unresolved": [{"reference": u.reference} for u in inventory.unresolved],
+    }
+    result["reading_edges"] = score_edges(report, load_truth(truth_path))
+    result["reading_counts"] = {
+        "services": len(inventory.services), "resources": len(inventory.resources),
+        "dependencies": len(inventory.dependencies), "skipped": len(inventory.skipped),
+        "unresolved": len(inventory.unresolved),
+    }
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.measure")
+    sub = parser.add_subparsers(dest="what", required=True)
+    base = sub.add_parser("baseline")
+    base.add_argument("folder")
+    ana = sub.add_parser("analyze")
+    ana.add_argument("folder")
+    ana.add_argument("truth")
+    ana.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.what == "baseline":
+        result = measure_baseline(args.folder)
+    else:
+        result = measure_analysis(args.folder, args.truth, args.workers)
+    result["pid"] = os.getpid()
+    sys.stdout.write("\n" + json.dumps(result, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,350 @@
+"""``make bench``: generate inventories, time the advisor against libyaml, score it against the truth.
+
+For every size (default 1,000 and 5,000 services; issue 7 asks for ``--sizes 1000,5000,20000``,
+issue 5 scores quality at ``--sizes 300,3000``) this
+
+1. generates an inventory with :func:`bench.generate.generate` into ``bench/results/tmp/``
+   (gitignored; removed afterwards unless ``--keep``);
+2. measures, each in a fresh process (:mod:`bench.measure`) so that peak memory is its own:
+   the **baseline**, libyaml ``CSafeLoader`` loading every file in one thread; and the **advisor**
+   end to end through ``advisor.api.analyze_paths`` + ``advisor.exports.render_json``, with the
+   seconds of every stage (read, resolve, graph, metrics, cluster, propose, render) and the peak
+   resident memory of the analysing process and of its largest worker;
+3. reports the ratio end to end / baseline (issue 7's target: at most 1 at 20,000 services), the
+   growth exponent of every stage between consecutive sizes, log(t2/t1) / log(n2/n1) (1 = linear),
+   and the quality of the proposals against the planted truth (see :mod:`bench.quality` for the
+   exact definitions of group recall, precision, pairwise F1 and decoys).
+
+Results go to ``bench/results/latest.json`` and ``bench/results/latest.md`` with the machine, the
+load average when the run started, Python and library versions and the date; the tables are also
+printed. If the advisor's API is not importable yet, the baseline is still measured and reported.
+
+Usage::
+
+    python -m bench.run                          # 1000 and 5000 services
+    python -m bench.run --sizes 1000,5000,20000  # issue 7
+    python -m bench.run --quick                  # 300 and 1000 services, for a quick look
+    python -m bench.run --sizes 20000 --skip-advisor   # only generation and the libyaml baseline
+
+Every number comes from one run on one machine, which may be busy: the load average at the start
+is recorded next to the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench.generate import describe, generate
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+STAGES = ("read", "resolve", "graph", "metrics", "cluster", "propose", "render")
+#: Stages faster than this are too short for a growth exponent to mean anything.
+MIN_SECONDS_FOR_GROWTH = 0.05
+
+
+def machine() -> dict[str, object]:
+    """CPU model, cores, RAM, load, OS, Python and library versions."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or "unknown"
+    ram_gib = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    versions: dict[str, str | None] = {}
+    for dist in ("PyYAML", "networkx", "scikit-learn", "sprawl-advisor"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    import yaml
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "ram_gib": ram_gib,
+        "load_average_at_start": load,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "libyaml": bool(getattr(yaml, "__with_libyaml__", False)) and hasattr(yaml, "CSafeLoader"),
+        "versions": versions,
+    }
+
+
+def _child(args: list[str], timeout: float | None = None) -> dict[str, object]:
+    """Run ``python -m bench.measure ARGS`` in a fresh process and return its JSON result."""
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.measure", *args], cwd=REPO, capture_output=True,
+                              text=True, check=False, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"available": True, "error": f"did not finish within {timeout:g} s (--timeout)"}
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
+        return {"available": True, "error": f"measurement process exited with {proc.returncode}",
+                "stderr": tail}
+    result: dict[str, object] = json.loads(lines[-1])
+    return result
+
+
+def growth(sizes: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Growth exponents log(t2/t1) / log(n2/n1) between consecutive sizes, per stage."""
+    out = []
+    for a, b in itertools.pairwise(sizes):
+        n1, n2 = a["services"], b["services"]
+        assert isinstance(n1, int) and isinstance(n2, int)
+        row: dict[str, object] = {"from": n1, "to": n2}
+        pairs: dict[str, tuple[float | None, float | None]] = {
+            "generate": (_get(a, "generate", "seconds"), _get(b, "generate", "seconds")),
+            "libyaml": (_get(a, "baseline", "seconds"), _get(b, "baseline", "seconds")),
+            "end_to_end": (_get(a, "analysis", "end_to_end_seconds"),
+                           _get(b, "analysis", "end_to_end_seconds")),
+        }
+        for stage in STAGES:
+            pairs[stage] = (_get(a, "analysis", "stages", stage), _get(b, "analysis", "stages", stage))
+        for name, (t1, t2) in pairs.items():
+            if t1 is None or t2 is None or n1 == n2 or min(t1, t2) < MIN_SECONDS_FOR_GROWTH:
+                row[name] = None
+            else:
+                row[name] = round(math.log(t2 / t1) / math.log(n2 / n1), 2)
+        out.append(row)
+    return out
+
+
+def _get(data: object, *keys: str) -> float | None:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return float(data) if isinstance(data, int | float) else None
+
+
+def measure_size(services: int, seed: int, workers: int | None, keep: bool, *, advisor: bool = True,
+                 timeout: float | None = None) -> dict[str, object]:
+    """Generate one inventory and measure the baseline and (unless ``advisor`` is False) the advisor."""
+    out = RESULTS / "tmp" / f"n{services}-s{seed}"
+    start = time.perf_counter()
+    truth = generate(out, services=services, seed=seed)
+    generated = time.perf_counter() - start
+    print(f"[bench] generated {describe(truth)} in {generated:.2f} s", file=sys.stderr, flush=True)
+    folder = str(out / truth.inventory)
+    baseline = _child(["baseline", folder])
+    print(f"[bench] libyaml load of {services} services: {baseline.get('seconds')} s", file=sys.stderr,
+          flush=True)
+    args = ["analyze", folder, str(out / "truth.json")]
+    if workers:
+        args += ["--workers", str(workers)]
+    analysis = _child(args, timeout) if advisor else {"available": False, "error": "skipped (--skip-advisor)"}
+    if analysis.get("end_to_end_seconds") is not None:
+        print(f"[bench] advisor end to end on {services} services: {analysis['end_to_end_seconds']} s",
+              file=sys.stderr, flush=True)
+    else:
+        print(f"[bench] advisor not measured: {analysis.get('error')}", file=sys.stderr, flush=True)
+    entry: dict[str, object] = {
+        "services": services,
+        "generate": {"seconds": round(generated, 3), "files": truth.files, "documents": truth.documents,
+                     "megabytes": round(truth.bytes / 1e6, 2), "planted_groups": len(truth.groups),
+                     "hubs": len(truth.hubs), "planted_edges": len(truth.edges)},
+        "baseline": baseline,
+        "analysis": analysis,
+    }
+    e2e, base = _get(analysis, "end_to_end_seconds"), _get(baseline, "seconds")
+    entry["ratio_to_libyaml"] = round(e2e / base, 2) if e2e is not None and base else None
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)
+    return entry
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering the results
+# --------------------------------------------------------------------------------------------
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|:---|" + "|".join("---:" for _ in header[1:]) + "|"]
+    lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(results: dict[str, object]) -> str:
+    """The results as Markdown tables."""
+    m = results["machine"]
+    assert isinstance(m, dict)
+    v = m["versions"]
+    sizes = results["sizes"]
+    assert isinstance(sizes, list)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {results['date']} on {m['cpu']}, {m['usable_cores']} cores, {m['ram_gib']} GiB RAM "
+        f"(load average {m['load_average_at_start']} at the start); {m['os']}.",
+        f"Python {m['python']}, PyYAML {v.get('PyYAML')} (libyaml: {'yes' if m['libyaml'] else 'no'}), "
+        f"networkx {v.get('networkx')}, scikit-learn {v.get('scikit-learn')}; seed {results['seed']}, "
+        f"workers {results['workers'] or 'default'}. Command: `{results['command']}`.",
+        "",
+        "## Time and memory",
+        "",
+        "Baseline: libyaml `CSafeLoader` loading every generated file in one thread. End to end: "
+        "`analyze_paths` + `render_json` in one process (imports excluded). Ratio = end to end / baseline, "
+        "wall clock (issue 7: at most 1 at 20,000 services). CPU seconds (user + system, workers included) "
+        "tell how much of a wall time was waiting for a busy machine. Peak memory: resident set of the "
+        "analysing process and of its largest worker process.",
+        "",
+    ]
+    rows = []
+    for s in sizes:
+        g, b, a = s["generate"], s["baseline"], s["analysis"]
+        rows.append([s["services"], g["files"], g["documents"], g["megabytes"], g["seconds"],
+                     b.get("seconds"), b.get("cpu_seconds"), a.get("end_to_end_seconds"),
+                     a.get("end_to_end_cpu_seconds"), s.get("ratio_to_libyaml"),
+                     a.get("peak_rss_mb"), a.get("peak_worker_rss_mb")])
+    lines += _table(["services", "files", "documents", "MB", "generate s", "libyaml s", "libyaml CPU s",
+                     "end to end s", "end to end CPU s", "ratio", "peak MB", "worker peak MB"], rows)
+    errors = [(s["services"], s["analysis"].get("error")) for s in sizes if s["analysis"].get("error")]
+    for n, err in errors:
+        lines += ["", f"Advisor not measured at {n} services: {err}"]
+    reading = [s for s in sizes if s["analysis"].get("reading_seconds") is not None]
+    if reading:
+        lines += ["", "Without the advisor, `inventory.reading.read_paths` alone (read + resolve):", ""]
+        rows = []
+        for s in reading:
+            a = s["analysis"]
+            c = a.get("reading_counts") or {}
+            rows.append([s["services"], a.get("reading_workers"), a.get("reading_seconds"),
+                         a.get("reading_peak_rss_mb"), c.get("dependencies"), c.get("skipped"),
+                         c.get("unresolved")])
+        lines += _table(["services", "workers", "seconds", "peak MB", "dependencies", "skipped",
+                         "unresolved"], rows)
+    lines += ["", "## Seconds per stage", ""]
+    lines += _table(["services", *STAGES, "other"],
+                    [[s["services"], *(_get(s, "analysis", "stages", st) for st in (*STAGES, "other"))]
+                     for s in sizes])
+    grow = results["growth"]
+    assert isinstance(grow, list)
+    if grow:
+        lines += ["", "## Growth exponents", "",
+                  "log(t2/t1) / log(n2/n1) between consecutive sizes: 1 is linear, 2 quadratic; "
+                  f"– where a stage took under {MIN_SECONDS_FOR_GROWTH} s.", ""]
+        names = ["generate", "libyaml", "end_to_end", *STAGES]
+        lines += _table(["stage", *(f"{r['from']}→{r['to']}" for r in grow)],
+                        [[name, *(r.get(name) for r in grow)] for name in names])
+    lines += ["", "## Quality against the planted truth", "",
+              "Definitions in `bench/quality.py`: a planted group is recovered when a proposal has "
+              "Jaccard ≥ 0.8 with it; precision counts proposals that recover a group; pairwise scores count "
+              "co-membership pairs; a decoy proposal holds a hub, infrastructure, a cross-team pair or a "
+              "neighbour pair.", ""]
+    rows = []
+    for s in sizes:
+        q = s["analysis"].get("quality") or {}
+        gq = q.get("groups") or {}
+        rows.append([s["services"], gq.get("planted_groups"), gq.get("proposals"), gq.get("group_recall"),
+                     gq.get("group_precision"), gq.get("exact_recall"), gq.get("pair_precision"),
+                     gq.get("pair_recall"), gq.get("pair_f1"), gq.get("decoy_proposals"),
+                     gq.get("mixed_team_proposals")])
+    lines += _table(["services", "planted groups", "proposals", "group recall", "group precision",
+                     "exact recall", "pair P", "pair R", "pair F1", "decoy proposals",
+                     "mixed-team proposals"], rows)
+    lines += ["", "## Edges the readers found", "",
+              "Planted edges found in the report's dependencies, per category (found / planted); unresolved "
+              "references against the planted external ones; planted secret values found in the report.", ""]
+    cats = ["sync", "datastore", "datastore_schema", "cache", "broker", "telemetry", "messaging"]
+    rows = []
+    for s in sizes:
+        q = s["analysis"].get("quality") or {}
+        e = q.get("edges") or s["analysis"].get("reading_edges") or {}
+        c = e.get("categories") or {}
+        row: list[object] = [s["services"]]
+        for cat in cats:
+            item = c.get(cat)
+            row.append(f"{item['found']}/{item['planted']}" if item else None)
+        row += [e.get("unplanted_service_edges"),
+                f"{e['unresolved']} ({e['expected_unresolved']})" if e else None, q.get("secrets_leaked")]
+        rows.append(row)
+    lines += _table(["services", *cats, "unplanted service edges", "unresolved (expected)",
+                     "secrets leaked"], rows)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=None, help="comma-separated service counts (default 1000,5000)")
+    parser.add_argument("--quick", action="store_true", help="300 and 1000 services")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes for the advisor (default: the advisor's own choice)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the generated inventories in bench/results/tmp")
+    parser.add_argument("--skip-advisor", action="store_true",
+                        help="only generate and measure the libyaml baseline")
+    parser.add_argument("--timeout", type=float, default=3600,
+                        help="seconds one advisor measurement may take (default 3600)")
+    parser.add_argument("--output", default=str(RESULTS), help="folder for latest.json and latest.md")
+    args = parser.parse_args(argv)
+    try:
+        spec = args.sizes or ("300,1000" if args.quick else "1000,5000")
+        sizes = [int(x) for x in spec.split(",") if x.strip()]
+    except ValueError:
+        parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
+    if not sizes or min(sizes) < 10:
+        parser.error("every size must be at least 10 services")
+    info = machine()
+    results: dict[str, object] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
+        "machine": info,
+        "seed": args.seed,
+        "workers": args.workers,
+        "sizes": [],
+    }
+    entries = []
+    for n in sorted(set(sizes)):
+        entries.append(measure_size(n, args.seed, args.workers, args.keep, advisor=not args.skip_advisor,
+                                    timeout=args.timeout))
+    results["sizes"] = entries
+    results["growth"] = growth(entries)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    markdown = render_markdown(results)
+    (out / "latest.md").write_text(markdown, encoding="utf-8")
+    print(markdown)
+    print(f"[bench] results written to {out / 'latest.json'} and {out / 'latest.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
