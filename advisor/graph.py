@@ -125,7 +125,8 @@ class CouplingInfo:
 
     ``full`` is the coupling graph *before* ``never_merge``, ``keep_separate`` and hubs were taken
     out (same nodes; the returned graph is a subgraph of it), so a view can still show how strongly a
-    hub is coupled; ``excluded`` says for every edge left out of the returned graph why.
+    hub is coupled; ``excluded`` says for every edge left out of the returned graph why (keyed by the
+    pair in sorted order; ``"never_merge"``, ``"keep_separate <id>"`` or ``"hub <id>"``).
     ``infrastructure`` maps resource ids that couple nobody because too many use them to the reason;
     ``shared_datastores`` maps each datastore that couples services to those services.
     ``unmatched_names`` lists names in ``never_merge``/``keep_separate`` that match no service.

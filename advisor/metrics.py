@@ -7,8 +7,8 @@ infrastructure (from :func:`advisor.graph.build_coupling_graph`), cross-team dep
 modularity of the final clustering.
 
 Everything is linear in the number of dependencies (PageRank is a sparse power iteration); no
-all-pairs measure such as betweenness is computed. Floats are rounded to 6 decimals so the same
-inventory always gives byte-identical output.
+all-pairs measure such as betweenness is computed. Floats are rounded (to 6 decimals; PageRank to
+6 significant digits) so the same inventory always gives byte-identical output.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def service_metrics(
     * ``siy``: services it depends on that also depend on it (any kind).
     * ``pagerank``: :func:`networkx.pagerank` on the service-to-service dependency graph, edges
       pointing at what is depended on, weighted by ``log1p`` of the summed dependency weights
-      (call counts when observed), the log scale the coupling graph uses too.
+      (call counts when observed), the log scale the coupling graph uses too. Rounded to 6
+      *significant* digits: PageRank averages 1/N, so 6 decimals would leave 20,000 services with
+      two digits and many false ties.
     * ``cycle``: index into :func:`sync_cycles`; ``datastores``: datastore resources it uses.
     * ``hub``: whether the id is in ``hubs``; ``cluster``: ``clusters[id]`` when given.
 
@@ -133,7 +135,7 @@ def service_metrics(
         out.append(ServiceMetrics(
             id=sid, fan_in=fi, fan_out=fo, ais=ais, ads=ads, acs=ais * ads,
             instability=round(fo / (fi + fo), 6) if fi + fo else 0.0, siy=mutual[sid],
-            pagerank=round(float(rank.get(sid, 0.0)), 6), cycle=cycle_of.get(sid), hub=sid in hub_set,
+            pagerank=float(f"{rank.get(sid, 0.0):.6g}"), cycle=cycle_of.get(sid), hub=sid in hub_set,
             cluster=(clusters or {}).get(sid), datastores=tuple(sorted(stores[sid])),
         ))
     return tuple(out)

@@ -484,9 +484,8 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
                 edge.via = via  # a declared edge keeps the API it was declared through (one per pair)
             edge.add(claim)
 
-    all_groups = groups + list(externals.values()) + [
-        g for g in group_of_id.values() if g not in groups and g not in externals.values()
-    ]
+    listed = {id(g) for g in groups} | {id(g) for g in externals.values()}
+    all_groups = groups + list(externals.values()) + [g for g in group_of_id.values() if id(g) not in listed]
     _derive_messaging_pairs(edges, {g.id: g for g in all_groups})
     _fold_unnamed_schema(edges)
     dependencies = _fold_declared(edges)

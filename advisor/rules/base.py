@@ -70,6 +70,40 @@ class Indexes:
         return out
 
     @cached_property
+    def datastores_of(self) -> dict[str, set[tuple[str, str | None]]]:
+        """service id -> the (datastore id, schema) keys of :attr:`datastore_users` it appears in."""
+        out: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
+        for key, deps in self.datastore_users.items():
+            for d in deps:
+                out[d.source].add(key)
+        return out
+
+    @cached_property
+    def shared_datastores(self) -> dict[tuple[str, str | None], frozenset[str]]:
+        """(datastore id, schema) -> its users, for datastores that couple their users (not infrastructure)."""
+        infra = self.config.infrastructure
+        out: dict[tuple[str, str | None], frozenset[str]] = {}
+        for key, deps in self.datastore_users.items():
+            users = frozenset(d.source for d in deps)
+            if len(users) < 2 or len(users) > infra.max_datastore_users:
+                continue
+            owners = {o for u in users if (o := self.services[u].owner)}
+            if len(owners) > infra.max_datastore_teams:
+                continue
+            out[key] = users
+        return out
+
+    @cached_property
+    def destinations_of(self) -> dict[str, set[str]]:
+        """service id -> the topics and queues it produces to or consumes from."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for d in self.inventory.dependencies:
+            res = self.resources.get(d.target)
+            if res is not None and res.kind in ("topic", "queue") and d.source in self.services:
+                out[d.source].add(d.target)
+        return out
+
+    @cached_property
     def datastore_users(self) -> dict[tuple[str, str | None], list[Dependency]]:
         """(datastore id, schema) -> the dependencies of services on it."""
         out: dict[tuple[str, str | None], list[Dependency]] = defaultdict(list)

@@ -22,19 +22,16 @@ from inventory.model import Dependency
 
 def shared(ctx: GroupContext) -> list[tuple[str, str | None, list[str], list[Dependency]]]:
     """(datastore id, schema, members using it, their dependencies) for each shared datastore."""
-    infra = ctx.config.infrastructure
+    keys = {k for m in ctx.members for k in ctx.index.datastores_of.get(m, ())}
     out = []
-    by_datastore = sorted(ctx.index.datastore_users.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))
-    for (resource, schema), users in by_datastore:
-        all_users = {d.source for d in users}
-        if len(all_users) > infra.max_datastore_users:
-            continue
-        owners = {ctx.index.services[u].owner for u in all_users if ctx.index.services[u].owner}
-        if len(owners) > infra.max_datastore_teams:
-            continue
-        inside = sorted(all_users & ctx.member_set)
+    for key in sorted(keys, key=lambda k: (k[0], k[1] or "")):
+        users = ctx.index.shared_datastores.get(key)
+        if users is None:
+            continue  # private, or so widely shared that it is infrastructure
+        inside = sorted(users & ctx.member_set)
         if len(inside) >= 2:
-            out.append((resource, schema, inside, [d for d in users if d.source in ctx.member_set]))
+            deps = [d for d in ctx.index.datastore_users[key] if d.source in ctx.member_set]
+            out.append((key[0], key[1], inside, deps))
     return out
 
 

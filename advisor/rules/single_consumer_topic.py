@@ -20,9 +20,9 @@ from inventory.model import Dependency
 def private_topics(ctx: GroupContext) -> list[tuple[str, str, str, str, list[Dependency]]]:
     """(kind, name, producer, consumer, dependencies) for each private destination."""
     out: list[tuple[str, str, str, str, list[Dependency]]] = []
-    for rid, res in sorted(ctx.index.resources.items()):
-        if res.kind not in ("topic", "queue"):
-            continue
+    candidates = {t for m in ctx.members for t in ctx.index.destinations_of.get(m, ())}
+    for rid in sorted(candidates):
+        res = ctx.index.resources[rid]
         users = [d for d in ctx.index.incoming.get(rid, ()) if d.source in ctx.index.services]
         producers = {d.source for d in users if d.role != "consume"}
         consumers = {d.source for d in users if d.role == "consume"}

@@ -153,3 +153,8 @@ def test_find_hubs_needs_a_share_of_all_services() -> None:
     six = Inventory(services=services, dependencies=tuple(dep(c, "auth") for c in callers))
     assert find_hubs(six, Config()) == ("auth",)
     assert find_hubs(six, replace(Config(), hubs=Hubs(min_callers=7))) == ()
+
+
+def test_pagerank_keeps_six_significant_digits_in_large_inventories() -> None:
+    inv = Inventory(services=tuple(Service(f"s{i:04d}", f"s{i:04d}") for i in range(3000)))
+    assert {m.pagerank for m in service_metrics(inv, build_dependency_graph(inv))} == {0.000333333}
