@@ -56,7 +56,7 @@ class Infrastructure:
     topic with more than ``max_topic_consumers`` consumers is a broadcast. Neither couples its users.
     """
 
-    max_datastore_users: int = 6
+    max_datastore_users: int = 12
     max_datastore_teams: int = 3
     max_topic_consumers: int = 8
 

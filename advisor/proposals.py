@@ -1,10 +1,11 @@
 """From clusters to ranked merge proposals, each with its signals, counter-signals, impact and plan.
 
-A cluster from community detection is where to look, not yet advice. Inside each cluster the
-members joined by *strong* evidence (a shared datastore, mutual calls, a synchronous cycle, a
+Services joined by *strong* evidence (a shared datastore, mutual calls, a synchronous cycle, a
 private topic, a chatty pair, a pass-through, a nano-service next to its only partner, lockstep
-change) form the candidate groups; members that are only near the others by a one-way call or a
-shared team stay out. Every registered rule (:mod:`advisor.rules`) then speaks for or against the
+change) form the candidate groups; services that are only near the others by a one-way call or a
+shared team stay out, and services of different teams are joined only by shared data or lockstep
+change (calls across a team boundary are an interface). Community detection bounds the groups: a
+strongly joined component larger than ``clustering.max_size`` is cut along the clusters. Every registered rule (:mod:`advisor.rules`) then speaks for or against the
 candidate; the score is the net of their points squashed into 0..1::
 
     score = net / (net + 3)      where net = sum(points for) - sum(points against), 0 if negative
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 
 import networkx as nx
@@ -28,7 +30,7 @@ import networkx as nx
 from advisor.impact import compute_impact
 from advisor.model import Proposal, Signal, SystemMetrics
 from advisor.planning import plan_merge
-from advisor.rules import RULES, GroupContext, Indexes, Rule
+from advisor.rules import RULES, RULES_BY_NAME, GroupContext, Indexes, Rule
 
 SCORE_SCALE = 3.0
 
@@ -100,6 +102,25 @@ def strong_pairs(members: Sequence[str], index: Indexes) -> dict[tuple[str, str]
     return dict(pairs)
 
 
+#: Evidence strong enough to put services of different teams into one candidate group: they share
+#: data or a release cycle. Calls alone across a team boundary are an interface, not a merge.
+CROSS_TEAM_JOINERS = frozenset({"shared-datastore", "lockstep-change"})
+#: Strong evidence that makes a group on its own but never extends a group joined by other
+#: evidence: a synchronous cycle through an unrelated neighbour is a problem to untangle, not a
+#: reason to pull the neighbour into the merge.
+STANDALONE_ONLY = frozenset({"sync-cycle"})
+
+
+def _joins(pair: tuple[str, str], kinds: set[str], index: Indexes) -> bool:
+    """Whether a strongly coupled pair may sit in one candidate group (team boundaries count
+    unless the ``cross-team`` rule is switched off)."""
+    a, b = (index.services[s].owner for s in pair)
+    if not (a and b and a != b) or kinds & CROSS_TEAM_JOINERS:
+        return True
+    enabled, _ = _rule_settings(RULES_BY_NAME["cross-team"], index)
+    return not enabled
+
+
 def _never_merge_violations(members: set[str], index: Indexes) -> list[tuple[str, ...]]:
     lowered = {m.lower(): m for m in members}
     out = []
@@ -110,49 +131,92 @@ def _never_merge_violations(members: set[str], index: Indexes) -> list[tuple[str
     return out
 
 
-def candidate_groups(cluster_members: Sequence[str], index: Indexes) -> list[tuple[str, ...]]:
-    """The strongly joined groups inside one cluster (hubs and keep-separate services excluded)."""
+def _strong_graph(members: Sequence[str], index: Indexes) -> tuple[nx.Graph, dict[tuple[str, str], set[str]]]:
     keep_separate = {k.lower() for k in index.config.keep_separate}
-    members = [m for m in cluster_members if m not in index.hubs and m.lower() not in keep_separate]
-    pairs = strong_pairs(members, index)
+    kept = [m for m in members if m not in index.hubs and m.lower() not in keep_separate]
+    pairs = strong_pairs(kept, index)
     g = nx.Graph()
-    g.add_edges_from(pairs)
+    g.add_edges_from(sorted(p for p, kinds in pairs.items()
+                            if kinds - STANDALONE_ONLY and _joins(p, kinds - STANDALONE_ONLY, index)))
+    # a group joined by nothing but standalone evidence is its own candidate when it touches no other
+    standalone = nx.Graph()
+    standalone.add_edges_from(sorted(p for p, kinds in pairs.items() if kinds & STANDALONE_ONLY
+                                     and _joins(p, kinds, index)))
+    for component in nx.connected_components(standalone):
+        if not any(n in g for n in component):
+            g.add_edges_from(standalone.subgraph(component).edges())
+    return g, pairs
+
+
+def _apply_never_merge(comp: set[str], g: nx.Graph, index: Indexes) -> list[set[str]]:
+    """Drop all but the best-tied member of every never-merge set; the rest may fall apart."""
+    for violation in _never_merge_violations(comp, index):
+        keep = max(violation, key=lambda s: (sum(1 for n in g[s] if n in comp), s))
+        comp = comp - (set(violation) - {keep})
+    return [set(part) for part in nx.connected_components(g.subgraph(comp)) if len(part) >= 2]
+
+
+def candidate_groups(cluster_members: Sequence[str], index: Indexes) -> list[tuple[str, ...]]:
+    """The strongly joined groups among ``cluster_members`` (hubs and keep-separate services excluded)."""
+    g, _ = _strong_graph(cluster_members, index)
     groups = []
     for component in nx.connected_components(g):
-        comp = set(component)
-        for violation in _never_merge_violations(comp, index):
-            # keep the member most strongly tied to the rest; drop the others of the forbidden set
-            def ties(s: str, comp: set[str] = comp) -> int:
-                return sum(1 for p in pairs if s in p and (p[0] in comp and p[1] in comp))
-            keep = max(violation, key=lambda s: (ties(s), s))
-            comp -= set(violation) - {keep}
-        if len(comp) >= 2:
-            sub = g.subgraph(comp)
-            for part in nx.connected_components(sub):
-                if len(part) >= 2:
-                    groups.append(tuple(sorted(part)))
+        groups.extend(tuple(sorted(part)) for part in _apply_never_merge(set(component), g, index))
     return sorted(groups)
+
+
+def system_candidates(clusters: Sequence[tuple[str, Sequence[str]]], index: Indexes
+                      ) -> list[tuple[tuple[str, ...], str | None]]:
+    """Candidate groups for the whole system, each with the cluster that holds most of it.
+
+    The groups are the components of the strong-evidence graph over all services, so a group that
+    community detection cut in two (two schemas joined by one mutual pair) is still proposed whole.
+    A component larger than ``clustering.max_size`` is too big to be one merge: it is split along
+    the clusters, and each piece keeps only what strong evidence still joins.
+    """
+    cluster_of = {m: cid for cid, members in clusters for m in members}
+    g, _ = _strong_graph(sorted(index.services), index)
+    max_size = index.config.clustering.max_size
+    out: list[tuple[tuple[str, ...], str | None]] = []
+
+    def home(members: Iterable[str]) -> str | None:
+        counts: dict[str, int] = defaultdict(int)
+        for m in members:
+            if cluster_of.get(m):
+                counts[cluster_of[m]] += 1
+        return min(counts, key=lambda c: (-counts[c], c)) if counts else None
+
+    for component in sorted(nx.connected_components(g), key=lambda c: sorted(c)):
+        for part in _apply_never_merge(set(component), g, index):
+            if len(part) <= max_size:
+                out.append((tuple(sorted(part)), home(part)))
+                continue
+            by_cluster: dict[str | None, set[str]] = defaultdict(set)
+            for m in part:
+                by_cluster[cluster_of.get(m)].add(m)
+            for cid, piece in sorted(by_cluster.items(), key=lambda kv: (kv[0] or "", sorted(kv[1]))):
+                for sub in nx.connected_components(g.subgraph(piece)):
+                    if len(sub) >= 2:
+                        out.append((tuple(sorted(sub)), cid))
+    return sorted(out)
 
 
 def propose_merges(clusters: Sequence[tuple[str, Sequence[str]]], index: Indexes, system: SystemMetrics
                    ) -> list[Proposal]:
-    """Ranked proposals from ``(cluster id, members)`` pairs."""
+    """Ranked proposals for the system, from its strong-evidence groups (see :func:`system_candidates`)."""
     strong_rules = {r.name for r in RULES if r.strong}
     min_score = index.config.proposals.min_score
     found: list[Proposal] = []
-    for cluster_id, members in clusters:
-        for group in candidate_groups(members, index):
-            proposal = evaluate_group(group, index, system, cluster=cluster_id)
-            if not any(s.name in strong_rules for s in proposal.signals):
-                continue
-            if proposal.score <= 0 or proposal.score < min_score:
-                continue
-            found.append(proposal)
+    for group, cluster_id in system_candidates(clusters, index):
+        proposal = evaluate_group(group, index, system, cluster=cluster_id)
+        if not any(s.name in strong_rules for s in proposal.signals):
+            continue
+        if proposal.score <= 0 or proposal.score < min_score:
+            continue
+        found.append(proposal)
     found.sort(key=lambda p: (-p.score, p.members))
     return [_with_rank(p, i + 1) for i, p in enumerate(found)]
 
 
 def _with_rank(p: Proposal, rank: int) -> Proposal:
-    from dataclasses import replace
-
     return replace(p, rank=rank)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from inventory.model import Address
@@ -320,3 +320,31 @@ _PUBLIC_TLDS = frozenset({
 
 def _looks_public(tld: str) -> bool:
     return tld in _PUBLIC_TLDS
+
+
+_HOST_SUFFIXES = ("_HOSTNAME", "_HOST", "_ADDRESS", "_ADDR", "_SERVER", "_SERVERS")
+_SCHEMA_SUFFIXES = ("_DB", "_DATABASE", "_DB_NAME", "_DATABASE_NAME", "_DBNAME", "_SCHEMA", "_NAME")
+_SCHEMA_VALUE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-.]{0,62}$")
+
+
+def schema_hint(key: str, env: Mapping[str, str]) -> str | None:
+    """The database that a host variable's sibling names: ``DB_HOST`` + ``DB_NAME``,
+    ``POSTGRES_HOST`` + ``POSTGRES_DB``, ``ORDERS_DB_ADDR`` + ``ORDERS_DB_NAME``.
+
+    >>> schema_hint("DB_HOST", {"DB_HOST": "orders-db", "DB_NAME": "orders"})
+    'orders'
+    >>> schema_hint("REDIS_HOST", {"REDIS_DB": "0"}) is None
+    True
+    """
+    upper = key.upper()
+    if upper.endswith("_SERVICE_HOST"):
+        return None
+    prefix = next((upper[: -len(s)] for s in _HOST_SUFFIXES if upper.endswith(s)), None)
+    if not prefix:
+        return None
+    by_upper = {k.upper(): v for k, v in env.items()}
+    for suffix in _SCHEMA_SUFFIXES:
+        value = by_upper.get(prefix + suffix)
+        if value and _SCHEMA_VALUE.match(value.strip()):
+            return value.strip()
+    return None

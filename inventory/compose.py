@@ -51,7 +51,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from inventory.addresses import find_addresses, is_strong
+from inventory.addresses import find_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.documents import Document
 from inventory.model import (
@@ -797,6 +797,8 @@ def _service_claims(svc: _Service, ctx: _Context) -> None:
 def _environment_claims(svc: _Service, ctx: _Context) -> None:
     raw_env = svc.raw.get("environment")
     where = f"in compose service {svc.name}"
+    env_values = {n: interpolate(v, ctx.env, set()) if v is not None else ctx.env.get(n, "")
+                  for n, v in _pairs(raw_env) if n}
     for name, raw_value in _pairs(raw_env):
         if not name:
             continue
@@ -819,7 +821,10 @@ def _environment_claims(svc: _Service, ctx: _Context) -> None:
         location = ctx.positions.at(svc.name, "environment", name)
         shown = _clip(redact_env(name, value))
         detail = f"env {name}={shown}{ctx.env_note if from_env else ''} {where}"
+        schema = schema_hint(name, env_values)
         for addr in addresses:
+            if schema and not addr.database:
+                addr = replace(addr, database=schema)
             _add_address(ctx, svc, addr, location, detail, name)
 
 

@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from inventory.addresses import find_addresses, is_strong
+from inventory.addresses import find_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
 from inventory.documents import Document
@@ -773,15 +773,20 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
     def lookup(name: str) -> KubeConfigMap | None:
         return config_maps.get((w.namespace, name)) or config_maps.get((None, name))
 
+    container_env: dict[str, str] = {}
+
     def claim(addr: Address, location: str, detail: str, hint: str | None = None) -> None:
+        via = addr.database or (schema_hint(hint, container_env) if hint else None)
         claims.append(Claim(source=key, target=addr, evidence=Evidence(READER, location, detail),
                             protocol=addr.scheme if addr.scheme not in (None, "dsn") else None,
-                            via=addr.database, report_unresolved=is_strong(addr, hint)))
+                            via=via, report_unresolved=is_strong(addr, hint)))
 
     used_maps: set[str] = set()
     for c in w.containers:
         where = f"{what} {'init container' if c.init else 'container'} {c.name}"
         env_values: dict[str, str] = {}
+        container_env.clear()
+        container_env.update({v.name: v.value for v in c.env if v.value is not None})
         for kind, name, prefix in c.env_from:
             cm = lookup(name) if kind == "configmap" else None
             if cm is None:

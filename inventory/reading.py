@@ -200,7 +200,7 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
         skipped.extend(fragment.skipped)
         fragment.skipped = []
         fragments.append(fragment)
-    if not fragments and TEXT_READERS:
+    if not fragments and TEXT_READERS and text.strip():
         for text_reader in TEXT_READERS:
             if text_reader.accept(location, text):
                 fragment = text_reader.parse(text, context, options)
@@ -293,3 +293,4 @@ def read_uploads(uploads: Iterable[tuple[str, bytes]], options: ReadOptions = DE
 
 # Last, because the trace readers register themselves into STREAM_READERS defined above.
 from inventory import traces  # noqa: E402, F401  (registers the trace readers)
+from inventory import sourcecode  # noqa: E402, F401  (registers the source scanner)

@@ -70,10 +70,31 @@ class Indexes:
         return out
 
     @cached_property
+    def sharing(self) -> dict[tuple[str, str | None], list[Dependency]]:
+        """(datastore id, schema) -> the dependencies of everyone who may use that schema.
+
+        A use whose schema is unknown (``via`` None) may be any of the datastore's schemas, so it
+        counts among the users of each (the coupling graph reads schemas the same way); a datastore
+        with no named schema has one entry under ``None``.
+        """
+        by_store: dict[str, dict[str | None, list[Dependency]]] = defaultdict(lambda: defaultdict(list))
+        for (store, schema), deps in self.datastore_users.items():
+            by_store[store][schema].extend(deps)
+        out: dict[tuple[str, str | None], list[Dependency]] = {}
+        for store, schemas in by_store.items():
+            unknown = schemas.get(None, [])
+            named = {k: v for k, v in schemas.items() if k is not None}
+            if not named:
+                out[(store, None)] = list(unknown)
+            for schema, deps in named.items():
+                out[(store, schema)] = list(deps) + list(unknown)
+        return out
+
+    @cached_property
     def datastores_of(self) -> dict[str, set[tuple[str, str | None]]]:
-        """service id -> the (datastore id, schema) keys of :attr:`datastore_users` it appears in."""
+        """service id -> the (datastore id, schema) keys of :attr:`sharing` it appears in."""
         out: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
-        for key, deps in self.datastore_users.items():
+        for key, deps in self.sharing.items():
             for d in deps:
                 out[d.source].add(key)
         return out
@@ -83,7 +104,7 @@ class Indexes:
         """(datastore id, schema) -> its users, for datastores that couple their users (not infrastructure)."""
         infra = self.config.infrastructure
         out: dict[tuple[str, str | None], frozenset[str]] = {}
-        for key, deps in self.datastore_users.items():
+        for key, deps in self.sharing.items():
             users = frozenset(d.source for d in deps)
             if len(users) < 2 or len(users) > infra.max_datastore_users:
                 continue

@@ -2,7 +2,7 @@
 
 What it detects: members with a datastore dependency on the same resource and, when connection
 strings name one, the same database/schema. Two services on one *cluster* with different schemas
-do not share a datastore.
+do not share a datastore; a use whose schema is unknown may be any schema, so it shares with each.
 
 Why it matters: shared persistence is the clearest sign that two services are one. They cannot be
 deployed, migrated or scaled independently, every schema change is a cross-team release, and the
@@ -30,7 +30,7 @@ def shared(ctx: GroupContext) -> list[tuple[str, str | None, list[str], list[Dep
             continue  # private, or so widely shared that it is infrastructure
         inside = sorted(users & ctx.member_set)
         if len(inside) >= 2:
-            deps = [d for d in ctx.index.datastore_users[key] if d.source in ctx.member_set]
+            deps = [d for d in ctx.index.sharing[key] if d.source in ctx.member_set]
             out.append((key[0], key[1], inside, deps))
     return out
 

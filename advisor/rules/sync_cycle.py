@@ -1,7 +1,9 @@
 """sync-cycle (ADV102): members call each other synchronously in a cycle of three or more.
 
 What it detects: a strongly connected component of synchronous calls among the members that
-includes at least three services (two services calling each other are ``mutual-calls``).
+includes at least three services (two services calling each other are ``mutual-calls``) and no
+more than ``clustering.max_size`` (a cycle through half the system is a distributed monolith to
+untangle, not one merge).
 
 Why it matters: a synchronous cycle means none of its services can be deployed, started or
 reasoned about alone; failures and latency circulate. It is a distributed monolith already.
@@ -21,9 +23,12 @@ from inventory.model import Dependency
 def cycles(ctx: GroupContext) -> tuple[list[list[str]], list[Dependency]]:
     sync = [d for d in ctx.internal if d.kind == "sync"]
     g = nx.DiGraph((d.source, d.target) for d in sync)
-    found = sorted((sorted(c) for c in nx.strongly_connected_components(g) if len(c) >= 3), key=lambda c: c[0])
-    on_cycle = {s for c in found for s in c}
-    return found, [d for d in sync if d.source in on_cycle and d.target in on_cycle]
+    largest = ctx.config.clustering.max_size
+    found = sorted((sorted(c) for c in nx.strongly_connected_components(g) if 3 <= len(c) <= largest),
+                   key=lambda c: c[0])
+    cycle_of = {s: i for i, c in enumerate(found) for s in c}
+    on_one = [d for d in sync if d.source in cycle_of and cycle_of[d.source] == cycle_of.get(d.target)]
+    return found, on_one
 
 
 def pairs(ctx: GroupContext) -> list[tuple[str, str]]:

@@ -123,13 +123,13 @@ def test_sync_cycle_of_three_adds_cycle_weight_but_a_mutual_pair_does_not() -> N
     assert "sync cycle" not in G.edges["x", "y"]["reasons"]
 
 
-def test_datastore_shared_by_eight_services_is_infrastructure() -> None:
-    users = [f"s{i}" for i in range(8)]
+def test_datastore_shared_by_thirteen_services_is_infrastructure() -> None:
+    users = [f"s{i:02d}" for i in range(13)]
     inv = inventory([svc(u) for u in users], [dep(u, "cache:redis", "datastore") for u in users],
                     [Resource("cache:redis", "redis", "cache")])
     G, info = coupling(inv)
     assert G.number_of_edges() == 0
-    assert dict(info.infrastructure) == {"cache:redis": "used by 8 services (more than 6)"}
+    assert dict(info.infrastructure) == {"cache:redis": "used by 13 services (more than 12)"}
     assert dict(info.shared_datastores) == {}
 
 

@@ -106,7 +106,7 @@ def test_system_metrics_exact_values() -> None:
 
 
 def test_system_metrics_reports_infrastructure() -> None:
-    users = [f"s{i}" for i in range(8)]
+    users = [f"s{i:02d}" for i in range(13)]  # more than infrastructure.max_datastore_users (12)
     inv = Inventory(services=tuple(Service(u, u) for u in users), resources=(Resource("cache:r", "r", "cache"),),
                     dependencies=tuple(dep(u, "cache:r", "datastore") for u in users))
     _, info = build_coupling_graph(inv, Config())
