@@ -18,7 +18,8 @@ from advisor.cochange import change_coupling
 from advisor.config import Config
 from advisor.model import Report
 from inventory.gitlog import read_repositories
-from inventory.model import Evidence, Inventory
+from inventory.live import LiveSource, live_accounts, read_live_sources
+from inventory.model import Evidence, Fragment, Inventory, Skipped
 from inventory.reading import read_inputs, resolve_results
 from inventory.sources import InputSet, collect, from_uploads
 
@@ -81,15 +82,23 @@ def _co_change(inventory: Inventory, repositories: Sequence[str | os.PathLike[st
 
 def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: int | None = None,
                    timings: dict[str, float] | None = None, progress: bool = False,
-                   git: Sequence[str | os.PathLike[str]] | None = None) -> Report:
+                   git: Sequence[str | os.PathLike[str]] | None = None,
+                   live: Sequence[LiveSource] | None = None) -> Report:
     config = config or Config()
     stages = Stages(timings if timings is not None else {}, show=progress)
     n = workers if workers is not None else _default_workers(inputs)
     options = config.read_options()
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         results = read_inputs(inputs, options, workers=n)
+    sources = list(live) if live is not None else config.live_sources()
+    live_fragments: list[Fragment] = []
+    failed: list[Skipped] = []
+    if sources:
+        with stages.stage("live", ", ".join(s.kind for s in sources)):
+            live_fragments, failed = read_live_sources(sources, options)
     with stages.stage("resolve", f"{sum(len(r.fragments) for r in results):,} fragments"):
-        inventory = resolve_results(inputs, results, options)
+        inventory = resolve_results(inputs, results, options, extra_fragments=live_fragments, extra_skipped=failed,
+                                    extra_accounts=live_accounts(live_fragments, failed))
     repositories = list(git) if git else list(config.co_change.repositories)
     co_change = None
     if repositories:
@@ -100,14 +109,16 @@ def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: i
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,
                   workers: int | None = None, timings: dict[str, float] | None = None,
-                  progress: bool = False, git: Sequence[str | os.PathLike[str]] | None = None) -> Report:
+                  progress: bool = False, git: Sequence[str | os.PathLike[str]] | None = None,
+                  live: Sequence[LiveSource] | None = None) -> Report:
     """Read files, folders (recursively) and ``.zip`` archives, and analyse them.
 
-    ``git`` names local repositories (or folders of them) whose history gives change coupling.
+    ``git`` names local repositories (or folders of them) whose history gives change coupling;
+    ``live`` names live sources (default: those in ``config.live``).
     """
     config = config or Config()
     return analyze_inputs(collect(paths, config.limits), config, workers=workers, timings=timings, progress=progress,
-                          git=git)
+                          git=git, live=live)
 
 
 def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from advisor.config import Config, load_config
 from advisor.decisions import DecisionError, DecisionStore, apply_decisions
+from inventory.live import LiveSource
 from inventory.errors import AdvisorError, ConfigError
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
@@ -38,15 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     analyze = sub.add_parser("analyze", help="analyse files, folders or .zip archives and print or write the report")
-    analyze.add_argument("paths", nargs="+", metavar="PATH", help="a file, a folder (read recursively) or a .zip")
+    analyze.add_argument("paths", nargs="*", metavar="PATH", help="a file, a folder (read recursively) or a .zip")
     analyze.add_argument("--config", metavar="advisor.yaml", help="configuration file (defaults documented in README)")
     analyze.add_argument("--format", choices=FORMATS, default="json",
                          help="json (the schema_version 1 report), markdown, csv (one row per proposal), graphml or "
                               "dot (the coupling graph with clusters), backstage (System patches for the proposals)")
     analyze.add_argument("--output", "-o", metavar="FILE", help="write the report here instead of stdout")
     analyze.add_argument("--adr-dir", metavar="DIR", help="also write one MADR decision record per proposal into DIR")
+    analyze.add_argument("--pretty", action="store_true", help="indent the JSON report (slower on large inventories)")
     _store_flags(analyze)
     analyze.add_argument("--seed", type=int, help="clustering seed (overrides the configuration)")
+    analyze.add_argument("--jaeger", metavar="URL", help="Jaeger query service to read dependencies from")
+    analyze.add_argument("--jaeger-lookback", metavar="DURATION", default=None, help="e.g. 7d (default 7d)")
+    analyze.add_argument("--backstage", metavar="URL", help="Backstage backend to read the catalog from")
+    analyze.add_argument("--prometheus", metavar="URL", help="Prometheus with Istio metrics (istio_requests_total)")
+    analyze.add_argument("--prometheus-lookback", metavar="DURATION", default=None, help="e.g. 7d (default 7d)")
     analyze.add_argument("--git", action="append", metavar="REPO", default=None,
                          help="a local git repository (or a folder of them) whose history gives change coupling; "
                               "repeatable")
@@ -133,12 +140,24 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.seed is not None:
         config = replace(config, seed=args.seed)
+    try:
+        live = _live_sources(args, config)
+    except ConfigError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.paths and not live:
+        print("usage: advisor analyze PATH... [--config advisor.yaml] [--format FORMAT] [--output FILE]",
+              file=sys.stderr)
+        print("advisor: error: give at least one PATH, or a live source (--jaeger, --backstage, --prometheus)",
+              file=sys.stderr)
+        return EXIT_USAGE
     missing = [p for p in args.paths if not os.path.exists(p)]
-    if missing and len(missing) == len(args.paths):
+    if missing and len(missing) == len(args.paths) and not live:
         print(f"advisor: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report = analyze_paths(args.paths, config, workers=args.workers, progress=sys.stderr.isatty(), git=args.git)
+        report = analyze_paths(args.paths, config, workers=args.workers, progress=sys.stderr.isatty(), git=args.git,
+                               live=live)
     except AdvisorError as exc:
         print(f"advisor: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -154,7 +173,7 @@ def _analyze(args: argparse.Namespace) -> int:
         except (OSError, sqlite3.Error) as exc:
             print(f"advisor: the decisions store {store.path} could not be used ({exc}); "
                   "decisions are not applied to this report", file=sys.stderr)
-    text = render(report, args.format)
+    text = render(report, args.format, pretty=args.pretty)
     try:
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -171,6 +190,17 @@ def _analyze(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(_summarise(report), file=sys.stderr)
     return EXIT_OK
+
+
+def _live_sources(args: argparse.Namespace, config: Config) -> list[LiveSource]:
+    """Live sources from the flags, each overriding the configuration's entry of its kind."""
+    live = config.live
+    overrides = {
+        "jaeger": args.jaeger, "jaeger_lookback": args.jaeger_lookback, "backstage": args.backstage,
+        "prometheus": args.prometheus, "prometheus_lookback": args.prometheus_lookback,
+    }
+    live = replace(live, **{k: v for k, v in overrides.items() if v})
+    return replace(config, live=live).live_sources()
 
 
 def _decide(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ import yaml
 
 from inventory.documents import DEFAULT_LIMITS, Limits, SafeLoader
 from inventory.errors import ConfigError
+from inventory.live import LiveSource, parse_lookback
 from inventory.options import DEFAULT_OWNER_KEYS, ReadOptions
 
 
@@ -122,6 +123,24 @@ class CoChange:
 
 
 @dataclass(frozen=True)
+class Live:
+    """Live sources read over HTTP on every analysis (tokens only from the environment:
+    ``ADVISOR_JAEGER_TOKEN``, ``ADVISOR_BACKSTAGE_TOKEN``, ``ADVISOR_PROMETHEUS_TOKEN``).
+
+    ``jaeger``, ``backstage`` and ``prometheus`` are base URLs (empty: not read); the lookbacks are
+    durations such as ``7d`` or ``24h``; ``prometheus_query`` replaces the default PromQL sum over
+    ``istio_requests_total``.
+    """
+
+    jaeger: str = ""
+    jaeger_lookback: str = "7d"
+    backstage: str = ""
+    prometheus: str = ""
+    prometheus_lookback: str = "7d"
+    prometheus_query: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the advisor can be told. ``Config()`` is the documented default."""
 
@@ -132,6 +151,7 @@ class Config:
     clustering: Clustering = field(default_factory=Clustering)
     proposals: Proposals = field(default_factory=Proposals)
     co_change: CoChange = field(default_factory=CoChange)
+    live: Live = field(default_factory=Live)
     never_merge: tuple[tuple[str, ...], ...] = ()
     keep_separate: tuple[str, ...] = ()
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -144,10 +164,23 @@ class Config:
     def read_options(self) -> ReadOptions:
         return ReadOptions(owner_keys=self.owner_keys, aliases=self.aliases, owners=self.owners, limits=self.limits)
 
+    def live_sources(self) -> list[LiveSource]:
+        """The live sources this configuration names (a bad lookback is a ConfigError)."""
+        out: list[LiveSource] = []
+        live = self.live
+        if live.jaeger:
+            out.append(LiveSource("jaeger", live.jaeger, parse_lookback(live.jaeger_lookback)))
+        if live.backstage:
+            out.append(LiveSource("backstage", live.backstage))
+        if live.prometheus:
+            out.append(LiveSource("prometheus", live.prometheus, parse_lookback(live.prometheus_lookback),
+                                  live.prometheus_query or None))
+        return out
+
 
 _SECTION_TYPES: dict[str, type] = {
     "weights": Weights, "infrastructure": Infrastructure, "hubs": Hubs, "clustering": Clustering,
-    "proposals": Proposals, "limits": Limits, "co_change": CoChange,
+    "proposals": Proposals, "limits": Limits, "co_change": CoChange, "live": Live,
 }
 _FIELD_ALIASES = {"async": "async_"}
 

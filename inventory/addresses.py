@@ -220,6 +220,9 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
     """
     if not text or not isinstance(text, str):
         return []
+    if ":" not in text and "$" not in text and "@" not in text and "=" not in text \
+            and not (".svc" in text or is_address_key(key)):
+        return []  # no URL, host:port, DSN or variable, and no key that makes a bare host count
     if len(text) > 100_000:
         text = text[:100_000]
     found: list[Address] = []

@@ -191,6 +191,13 @@ def _check_expansion(data: object, limits: Limits, location: str) -> None:
         stack.extend((c, False) for c in children if isinstance(c, dict | list))
 
 
+def _could_be_deep(text: str, max_depth: int) -> bool:
+    """Cheap test before walking: block nesting needs deep indentation, flow nesting many brackets."""
+    if text.count("[") + text.count("{") > max_depth:
+        return True
+    return re.search("\n" + " " * max_depth, text) is not None
+
+
 def _depth_exceeds(data: object, max_depth: int) -> bool:
     stack: list[tuple[object, int]] = [(data, 0)]
     while stack:
@@ -225,7 +232,8 @@ def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) 
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep") from None
     if "&" in chunk and _ALIAS.search(chunk):
         _check_expansion(data, limits, location)
-    elif isinstance(data, dict | list) and _depth_exceeds(data, limits.max_depth):
+    elif isinstance(data, dict | list) and _could_be_deep(chunk, limits.max_depth) \
+            and _depth_exceeds(data, limits.max_depth):
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
     return data
 
@@ -235,7 +243,8 @@ def _load_json(text: str, location: str, limits: Limits) -> object:
         data = json.loads(text)
     except RecursionError:
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep") from None
-    if isinstance(data, dict | list) and _depth_exceeds(data, limits.max_depth):
+    if isinstance(data, dict | list) and _could_be_deep(text, limits.max_depth) \
+            and _depth_exceeds(data, limits.max_depth):
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
     return data
 

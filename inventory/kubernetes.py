@@ -580,18 +580,22 @@ def _group_workloads(workloads: list[Workload], services: list[KubeService]) -> 
             i = parent[i]
         return i
 
-    by_ns_labels: dict[str | None, list[int]] = defaultdict(list)
+    # workloads by one pod label: a Service's selector is checked only against workloads that
+    # carry its first label, so grouping stays linear in the inventory
+    by_label: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, w in enumerate(workloads):
-        by_ns_labels[w.namespace].append(i)
+        for item in w.pod_labels.items():
+            by_label[item].append(i)
     selected: dict[int, list[KubeService]] = defaultdict(list)
     unselecting: list[KubeService] = []
     for svc in services:
         if not svc.selector:
             unselecting.append(svc)
             continue
+        first = min(svc.selector.items(), key=lambda kv: len(by_label.get(kv, ())))
         hits = [
-            i for ns, idx in by_ns_labels.items() if _same_ns(ns, svc.namespace)
-            for i in idx if _selects(svc.selector, workloads[i].pod_labels)
+            i for i in by_label.get(first, ())
+            if _same_ns(workloads[i].namespace, svc.namespace) and _selects(svc.selector, workloads[i].pod_labels)
         ]
         if not hits:
             unselecting.append(svc)

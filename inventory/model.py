@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 DependencyKind = Literal["sync", "async", "datastore", "declared"]
@@ -71,17 +72,18 @@ class Evidence:
     def as_dict(self) -> dict[str, str]:
         return {"reader": self.reader, "location": self.location, "detail": self.detail}
 
-    def _key(self) -> tuple[str, int, str, str, str]:
+    @cached_property
+    def sort_key(self) -> tuple[str, int, str, str]:
         """Natural order: by file, then line as a number (``f.yaml:9`` before ``f.yaml:11``)."""
         path, sep, line = self.location.rpartition(":")
         if sep and line.isdigit():
-            return (path, int(line), "", self.detail, self.reader)
-        return (self.location, -1, "", self.detail, self.reader)
+            return (path, int(line), self.detail, self.reader)
+        return (self.location, -1, self.detail, self.reader)
 
     def __lt__(self, other: object) -> bool:
         if not isinstance(other, Evidence):
             return NotImplemented
-        return self._key() < other._key()
+        return self.sort_key < other.sort_key
 
 
 @dataclass(frozen=True)

@@ -263,11 +263,14 @@ def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[l
 
 
 def resolve_results(inputs: InputSet, results: Sequence[FileResult],
-                    options: ReadOptions = DEFAULT_OPTIONS) -> Inventory:
-    """Resolve the per-file results of :func:`read_inputs` into one inventory."""
-    fragments = [f for r in results for f in r.fragments]
-    skipped = list(inputs.skipped)
-    accounts = [r.account for r in results]
+                    options: ReadOptions = DEFAULT_OPTIONS, *, extra_fragments: Sequence[Fragment] = (),
+                    extra_skipped: Sequence[Skipped] = (), extra_accounts: Sequence[InputAccount] = ()
+                    ) -> Inventory:
+    """Resolve the per-file results of :func:`read_inputs` (and fragments from live sources) into one
+    inventory."""
+    fragments = [f for r in results for f in r.fragments] + list(extra_fragments)
+    skipped = list(inputs.skipped) + list(extra_skipped)
+    accounts = [r.account for r in results] + list(extra_accounts)
     for r in results:
         skipped.extend(r.skipped)
     env_accounts, env_skipped = _dotenv_accounts(inputs, results)
@@ -292,5 +295,5 @@ def read_uploads(uploads: Iterable[tuple[str, bytes]], options: ReadOptions = DE
 
 
 # Last, because the trace readers register themselves into STREAM_READERS defined above.
+from inventory import sourcecode  # noqa: E402, F401, I001  (registers the source scanner)
 from inventory import traces  # noqa: E402, F401  (registers the trace readers)
-from inventory import sourcecode  # noqa: E402, F401  (registers the source scanner)

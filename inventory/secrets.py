@@ -59,11 +59,15 @@ def redact_text(text: str) -> str:
     """
     if not text:
         return text
-    text = _URL_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
-    text = _DSN_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
-    text = _ORACLE_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
-    text = _KV_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
-    return _FLAG_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
+    if "@" in text:  # every password-in-address form needs an @ (cheap test, hot path)
+        text = _URL_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
+        text = _DSN_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
+        text = _ORACLE_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
+    if "=" in text:
+        text = _KV_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
+    if "-" in text:
+        text = _FLAG_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
+    return text
 
 
 def redact_env(name: str, value: str) -> str:
