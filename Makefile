@@ -30,6 +30,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.source_scan
+	$(BIN)/python -m bench.traces_bench
 
 fuzz: $(STAMP)
 	$(BIN)/python -m bench.fuzz

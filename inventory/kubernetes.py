@@ -202,23 +202,68 @@ def _text(value: object) -> str | None:
     return None
 
 
-def _iter_objects(doc: Document) -> Iterator[tuple[dict, str]]:
-    """The objects of a document with their location; ``List`` envelopes are flattened."""
+def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
+    """The objects of a document, each with the document part that holds it and its location.
+
+    ``List`` envelopes are flattened; each item gets its own slice of the text (found in order,
+    from where the previous item's name was found), so that looking up lines inside one item never
+    searches the whole dump: a ``kubectl get -o yaml`` of thousands of objects stays linear.
+    """
     data = doc.data
     if not isinstance(data, dict):
         return
     kind = data.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list):
-        for i, item in enumerate(data["items"]):
-            if isinstance(item, dict):
-                name = _dict(item.get("metadata")).get("name")
-                line = doc.line_of(f"name: {name}") if isinstance(name, str) else None
-                if line is None and isinstance(name, str):
-                    line = doc.line_of(f'"name": "{name}"')
-                loc = f"{doc.location}:{line}" if line else f"{doc.where} items[{i}]"
-                yield item, loc
+    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list)):
+        yield doc, data, f"{doc.location}:{doc.line}"
         return
-    yield data, f"{doc.location}:{doc.line}"
+    text = doc.text
+    items = [item for item in data["items"] if isinstance(item, dict)]
+    starts: list[int] = []
+    names: list[int] = []
+    cursor = 0
+    for item in items:
+        name = _dict(item.get("metadata")).get("name")
+        kind_of = item.get("kind")
+        pos = -1
+        if isinstance(name, str):
+            # the item's own ``kind:`` line comes before its metadata: anchor there, then its name
+            head = -1
+            if isinstance(kind_of, str):
+                for needle in (f"kind: {kind_of}\n", f"kind: {kind_of}\r", f'"kind": "{kind_of}"'):
+                    head = text.find(needle, cursor)
+                    if head >= 0:
+                        break
+            for needle in (f"name: {name}\n", f"name: {name}", f'"name": "{name}"', f"name: '{name}'",
+                           f'name: "{name}"'):
+                pos = text.find(needle, max(head, cursor))
+                if pos >= 0:
+                    break
+            if pos >= 0:
+                cursor = pos + 1
+                names.append(pos)
+                pos = head if head >= 0 else pos
+            else:
+                names.append(-1)
+        else:
+            names.append(-1)
+        starts.append(pos)
+    ends = [len(text)] * len(starts)
+    following = len(text)
+    for i in range(len(starts) - 1, -1, -1):
+        ends[i] = following
+        if starts[i] >= 0:
+            following = starts[i]
+    line = doc.line
+    counted = 0
+    for i, (item, start) in enumerate(zip(items, starts, strict=True)):
+        if start < 0:
+            yield Document(doc.location, doc.index, doc.line, item, ""), item, f"{doc.where} items[{i}]"
+            continue
+        end = ends[i]
+        line += text.count("\n", counted, start)
+        counted = start
+        part = Document(doc.location, doc.index, line, item, text[start:end])
+        yield part, item, f"{doc.location}:{line + text.count(chr(10), start, names[i])}"
 
 
 def _pod_spec(obj: dict) -> dict:
@@ -447,8 +492,8 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
         fragment.documents += 1
         used_any = False
         reasons: list[str] = []
-        for obj, location in _iter_objects(doc):
-            reason = _summarise(doc, obj, location, summary)
+        for part, obj, location in _iter_objects(doc):
+            reason = _summarise(part, obj, location, summary)
             if reason is None:
                 used_any = True
             else:

@@ -16,8 +16,8 @@ import stat
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from inventory.documents import Limits
 from inventory.errors import InputError, LimitExceeded

@@ -108,9 +108,10 @@ _MOCK_FILE = re.compile(r"(?:^mock_[\w\-]*\.go|_mock\.go|^mock[A-Z]\w*\.\w+|Mock
 _GENERATED_FILE = re.compile(
     r"(?:\.pb\.go|\.pb\.gw\.go|_grpc\.pb\.go|_pb2(?:_grpc)?\.py|\.pb\.(?:cc|h)|\.grpc\.pb\.(?:cc|h)|_pb\.js|_pb\.d\.ts"
     r"|_grpc_pb\.js|\.g\.cs|\.g\.i\.cs|\.designer\.cs|Designer\.cs|AssemblyInfo\.cs|_generated\.go|\.gen\.go"
-    r"|zz_generated[\w.]*\.go|\.min\.[cm]?js|\.bundle\.js|\.chunk\.js)$",
+    r"|zz_generated[\w.]*\.go)$",
     re.IGNORECASE,
 )
+_MINIFIED_FILE = re.compile(r"(?:\.min\.[cm]?js|\.bundle\.js|\.chunk\.js)$", re.IGNORECASE)
 _THRIFT_STUB = re.compile(r"^[A-Z]\w*_server\.skeleton\.cpp$")
 _TEST_PROFILE = re.compile(r"^(?:application|bootstrap|appsettings)[-.](?:test|tests|it|junit|testing|ci)\.",
                            re.IGNORECASE)
@@ -184,6 +185,8 @@ def classify_file(location: str) -> FileKind:
         return FileKind("skip", language, _reason("test code"))
     if language and _MOCK_FILE.search(name):
         return FileKind("skip", language, _reason("a mock"))
+    if _MINIFIED_FILE.search(name):
+        return FileKind("skip", language, "is minified or bundled JavaScript; it is not scanned")
     if _GENERATED_FILE.search(name) or _THRIFT_STUB.match(name):
         return FileKind("skip", language, _reason("generated code"))
     if config and _TEST_PROFILE.match(name):

@@ -111,49 +111,49 @@ def lex(text: str, family: str) -> Lexed:
         if m is None:
             break
         start = m.start()
-        token = m.group()
+        opener = m.group()
         comment = False
         value: str | None = None
-        if token in line_comments:
+        if opener in line_comments:
             comment = True
             newline = text.find("\n", start)
             end = size if newline < 0 else newline
-        elif token == "/*":
+        elif opener == "/*":
             close = text.find("*/", start + 2)
             end = size if close < 0 else close + 2
             comment = True
-        elif token.endswith("[") and token[:1] in "-[":  # Lua long comment or long string
-            closer = "]" + "=" * token.count("=") + "]"
+        elif opener.endswith("[") and opener[:1] in "-[":  # Lua long comment or long string
+            closer = "]" + "=" * opener.count("=") + "]"
             close = text.find(closer, m.end())
             end = size if close < 0 else close + len(closer)
-            comment = token.startswith("--")
+            comment = opener.startswith("--")
             value = text[m.end() : close if close >= 0 else size]
-        elif token.startswith('R"'):
+        elif opener.startswith('R"'):
             if _is_identifier_char(text, start - 1):
                 pos = start + 1  # an identifier ending in R: the quote opens a plain string
                 continue
-            closer = ")" + token[2:-1] + '"'
+            closer = ")" + opener[2:-1] + '"'
             close = text.find(closer, m.end())
             end = size if close < 0 else close + len(closer)
             value = text[m.end() : close if close >= 0 else size]
         else:
-            body_key = "'?" if token == "'" and family in ("python", "hash") else token
+            body_key = "'?" if opener == "'" and family in ("python", "hash") else opener
             body = _BODIES[body_key].match(text, start)
             if body is None:  # an unterminated character literal: not a string
                 pos = start + 1
                 continue
             end = body.end()
             raw = body.group()
-            if token in ('"""', "'''"):
+            if opener in ('"""', "'''"):
                 if family == "python" and _is_docstring(text, start):
                     comment = True
                 else:
-                    value = raw[3:-3] if raw.endswith(token) and len(raw) >= 6 else raw[3:]
-            elif token == '@"':
+                    value = raw[3:-3] if raw.endswith(opener) and len(raw) >= 6 else raw[3:]
+            elif opener == '@"':
                 value = (raw[2:-1] if raw.endswith('"') and len(raw) > 2 else raw[2:]).replace('""', '"')
             else:
-                inner = raw[1:-1] if len(raw) > 1 and raw.endswith(token) else raw[1:]
-                value = inner if token == "`" else _unescape(inner)
+                inner = raw[1:-1] if len(raw) > 1 and raw.endswith(opener) else raw[1:]
+                value = inner if opener == "`" else _unescape(inner)
         if comment:
             pieces.append(text[last:start])
             pieces.append(_blank(text[start:end]))

@@ -21,20 +21,46 @@ like two formats (none of these do).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from inventory import reading
+from inventory.errors import InputError
+from inventory.model import Fragment, Skipped
+from inventory.options import ReadOptions
+from inventory.sources import InputFile
 from inventory.traces import alibaba, jaeger, mesh, otlp, zipkin
 from inventory.traces.edges import TraceSummary
 
 __all__ = ["TRACE_READERS", "TraceSummary"]
 
-TRACE_READERS: tuple[reading.StreamReader, ...] = (
-    reading.StreamReader(otlp.READER, otlp.sniff, otlp.read),
-    reading.StreamReader(jaeger.READER, jaeger.sniff, jaeger.read),
-    reading.StreamReader(zipkin.READER, zipkin.sniff, zipkin.read),
-    reading.StreamReader(alibaba.READER, alibaba.sniff, alibaba.read),
-    reading.StreamReader(mesh.PROMETHEUS, mesh.sniff_prometheus, mesh.read_prometheus),
-    reading.StreamReader(mesh.KIALI, mesh.sniff_kiali, mesh.read_kiali),
-)
+_Read = Callable[[InputFile, object, ReadOptions], Fragment]
+
+
+def _guarded(name: str, read: _Read) -> _Read:
+    """``read``, with an unexpected failure (a bug) turned into one skipped entry instead of a crash:
+    one reader's bug must not lose the other files. Input and OS errors go to the dispatcher as usual."""
+
+    def guarded(item: InputFile, context: object, options: ReadOptions) -> Fragment:
+        try:
+            return read(item, context, options)
+        except (InputError, OSError):
+            raise
+        except Exception as exc:  # a bug in one reader must not lose the other files
+            reason = f"could not be read by the {name} reader ({type(exc).__name__}: {str(exc)[:120]})"
+            return Fragment(item.location, name, documents=1, skipped=[Skipped(item.location, reason)])
+
+    return guarded
+
+
+TRACE_READERS: tuple[reading.StreamReader, ...] = tuple(
+    reading.StreamReader(name, sniff, _guarded(name, read)) for name, sniff, read in (
+        (otlp.READER, otlp.sniff, otlp.read),
+        (jaeger.READER, jaeger.sniff, jaeger.read),
+        (zipkin.READER, zipkin.sniff, zipkin.read),
+        (alibaba.READER, alibaba.sniff, alibaba.read),
+        (mesh.PROMETHEUS, mesh.sniff_prometheus, mesh.read_prometheus),
+        (mesh.KIALI, mesh.sniff_kiali, mesh.read_kiali),
+    ))
 
 for _reader in TRACE_READERS:
     if all(r.name != _reader.name for r in reading.STREAM_READERS):

@@ -63,7 +63,7 @@ def sniff(head: bytes, location: str) -> bool:
 def read_stream(stream: BinaryIO, location: str) -> Fragment:
     """Tally the rows of a call-graph CSV read from a decompressed byte stream."""
     book = EdgeBook(READER, location)
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")  # type: ignore[arg-type]
+    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
     rows = csv.reader(text)
     problem = None
     tallies: dict[tuple[str | None, str | None, str], list] = {}
@@ -113,7 +113,7 @@ def read_stream(stream: BinaryIO, location: str) -> Fragment:
     book.records += records + (1 if problem else 0)
     book.used += used
     if problem:
-        book.skip(location, problem)
+        book.skip(location, problem, always=True)
     _emit(book, tallies)
     return book.fragment(book.summary())
 
@@ -133,15 +133,18 @@ def _emit(book: EdgeBook, tallies: dict[tuple[str | None, str | None, str], list
             known = caller or callee or ""
             blind[known] = blind.get(known, 0) + count
             continue
-        target = book.datastore(callee, role, "memcached" if role == "cache" else None, where) if role \
-            else book.key(callee)
+        if role:
+            target = book.datastore(callee, role, "memcached" if role == "cache" else None, where)
+            book.service_tally(target).note = f"a {role} called with rpctype {rpctype} in call-graph rows"
+        else:
+            target = book.key(callee)
         if target == book.key(caller):
             continue
         book.edge(book.key(caller), target, where, kind=kind, protocol=rpctype, weight=float(count),
                   operations=sorted(o for o in ops if o and o not in _UNKNOWN))
     for name, count in rows.items():
         tally = book.service(name, "")
-        tally.note = f"seen in {count:,} call-graph rows"
+        tally.note = f"seen in {count:,} call-graph row" + ("" if count == 1 else "s")
         if blind.get(name):
             tally.note += f"; {blind[name]:,} of them with the other end unrecorded (UNKNOWN/UNAVAILABLE)"
 

@@ -63,16 +63,20 @@ class TraceSummary:
 
     def describe(self) -> str:
         """One paragraph a person reads: what was seen and what is missing."""
-        parts = [f"{self.records:,} records read, {self.used:,} used, {self.skipped:,} skipped"]
+        parts = [f"{_plural(self.records, 'record')} read, {self.used:,} used, {self.skipped:,} skipped"]
         if self.spans:
-            parts.append(f"{self.spans:,} spans in {self.traces:,} traces from {self.services:,} services")
+            parts.append(f"{_plural(self.spans, 'span')} in {_plural(self.traces, 'trace')} "
+                         f"from {_plural(self.services, 'service')}")
         if self.orphan_spans:
-            parts.append(f"{self.orphan_spans:,} spans in {self.traces_with_orphans:,} traces have a parent span "
-                         "that is not in the input (traces cut or sampled): the calls into them are not counted")
+            parts.append(f"{_plural(self.orphan_spans, 'span')} in {_plural(self.traces_with_orphans, 'trace')} "
+                         "have a parent span that is not in the input (traces cut or sampled): the calls into them "
+                         "are not counted")
         if self.late_spans:
-            parts.append(f"{self.late_spans:,} spans arrived after their trace was closed to keep memory flat")
+            parts.append(f"{_plural(self.late_spans, 'span')} arrived after their trace was closed to keep memory flat")
         if self.unresolved_links:
-            parts.append(f"{self.unresolved_links:,} span links point to spans not in the input")
+            parts.append(f"{_plural(self.unresolved_links, 'span link')} point to spans not in the input")
+        if self.silent_clients:
+            parts.append(f"{_plural(self.silent_clients, 'client span')} with no server span name no peer")
         if self.sampling:
             parts.append("sampling: " + ", ".join(self.sampling))
         parts.extend(self.notes)
@@ -153,10 +157,13 @@ class EdgeBook:
 
     # -- accounting -----------------------------------------------------------------------------
 
-    def skip(self, location: str, reason: str) -> None:
-        """One record not used (counted in ``records`` by the caller), listed while under the cap."""
+    def skip(self, location: str, reason: str, *, always: bool = False) -> None:
+        """One record not used (counted in ``records`` by the caller), listed while under the cap.
+
+        ``always`` lists it past the cap too: for the one entry that says why a file stopped early.
+        """
         self.skipped_total += 1
-        if len(self._skips) < MAX_LISTED_SKIPS:
+        if always or len(self._skips) < MAX_LISTED_SKIPS:
             self._skips.append(Skip(location, reason))
 
     # -- entities -------------------------------------------------------------------------------
@@ -180,6 +187,10 @@ class EdgeBook:
         if key not in self._services:
             self._services[key] = _ServiceTally(key, name, location, role, technology)
         return key
+
+    def service_tally(self, key: str) -> _ServiceTally:
+        """The tally registered under entity ``key`` (by :meth:`service` or :meth:`datastore`)."""
+        return self._services[key]
 
     # -- edges ----------------------------------------------------------------------------------
 
@@ -284,7 +295,7 @@ class EdgeBook:
                 detail += f" to {target.raw or target.host}"
             if via:
                 detail += f" via '{via}'"
-        if e.errors_known:
+        if e.errors:
             detail += f", {_plural(e.errors, 'error')}"
         if e.example:
             detail += f" (first in trace {e.example})"

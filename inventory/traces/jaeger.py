@@ -68,10 +68,12 @@ class DependencyReading:
 
     def __init__(self, location: str) -> None:
         self.book = EdgeBook(READER, location)
+        self.links = 0
 
     def add(self, link: object, where: str) -> None:
         book = self.book
         book.records += 1
+        self.links += 1
         if not isinstance(link, Mapping):
             book.skip(where, "a dependency link is not an object")
             return
@@ -93,8 +95,8 @@ class DependencyReading:
 
     def fragment(self) -> Fragment:
         book = self.book
-        if book.records == 0:
-            book.records = 1
+        if self.links == 0:
+            book.records += 1
             book.skip(book.location, EMPTY_DEPENDENCIES)
         return book.fragment(book.summary())
 
@@ -179,7 +181,8 @@ class TraceReading:
             if not isinstance(trace_id, str) or not trace_id or not isinstance(span_id, str) or not span_id:
                 book.skip(where, "a span has no traceID or spanID")
                 continue
-            service = services.get(raw.get("processID")) if isinstance(raw.get("processID"), str) else None
+            process_id = raw.get("processID")
+            service = services.get(process_id) if isinstance(process_id, str) else None
             inline = raw.get("process")
             if service is None and isinstance(inline, dict) and isinstance(inline.get("serviceName"), str):
                 service = inline["serviceName"].strip() or None
@@ -204,7 +207,7 @@ class TraceReading:
     def fragment(self, raw: GuardedStream | None = None) -> Fragment:
         if raw is not None and raw.problem:
             self.book.records += 1
-            self.book.skip(self.location, f"{raw.problem}; what came before was read")
+            self.book.skip(self.location, f"{raw.problem}; what came before was read", always=True)
         return self.book.fragment(self.graph.finish())
 
 
@@ -253,10 +256,11 @@ def read_stream(stream: BinaryIO, location: str, *, head: bytes, max_record_byte
                     deps.book.skip(f"{location}:{item.line}", "is not a Jaeger dependencies answer")
         except JsonStreamError as exc:
             deps.book.records += 1
-            deps.book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read")
+            deps.book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read",
+                  always=True)
         if raw.problem:
             deps.book.records += 1
-            deps.book.skip(location, f"{raw.problem}; what came before was read")
+            deps.book.skip(location, f"{raw.problem}; what came before was read", always=True)
         return deps.fragment()
     reading = TraceReading(location)
     try:
@@ -265,7 +269,8 @@ def read_stream(stream: BinaryIO, location: str, *, head: bytes, max_record_byte
                 reading.trace(item.value, item.line)
     except JsonStreamError as exc:
         reading.book.records += 1
-        reading.book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read")
+        reading.book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read",
+                  always=True)
     return reading.fragment(raw)
 
 

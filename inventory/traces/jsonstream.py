@@ -57,7 +57,8 @@ class JsonItem:
 class JsonStream:
     """A JSON text read from a byte stream in chunks; see the module docstring."""
 
-    def __init__(self, raw: BinaryIO | GuardedStream, *, max_value_chars: int = 64 * 1024 * 1024, chunk_bytes: int = 1 << 20) -> None:
+    def __init__(self, raw: BinaryIO | GuardedStream, *, max_value_chars: int = 64 * 1024 * 1024,
+                 chunk_bytes: int = 1 << 20) -> None:
         self._raw = raw
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._chunk = chunk_bytes
@@ -124,6 +125,8 @@ class JsonStream:
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self._buf, self._pos)
+            except RecursionError:
+                raise JsonStreamError(self.line(), "a value is nested too deeply to read") from None
             except json.JSONDecodeError as exc:
                 cut = exc.msg.startswith("Unterminated") or exc.pos >= len(self._buf) - _CUT_MARGIN
                 if cut and not self._eof:
@@ -164,6 +167,7 @@ class JsonStream:
             self._pos += 1
             return
         while True:
+            self.peek()
             line = self.line()
             yield JsonItem(self.value(), line, array=name)
             if self._expect(",]") == "]":

@@ -24,6 +24,7 @@ series (Prometheus) or one node or edge (Kiali).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -106,7 +107,7 @@ def _series_value(series: Mapping[str, object], result_type: str, raw_counter: b
     if not raw_counter:
         return values[-1]
     increase = 0.0
-    for before, after in zip(values, values[1:], strict=False):
+    for before, after in itertools.pairwise(values):
         increase += after - before if after >= before else after
     return increase
 
@@ -244,12 +245,14 @@ def parse_kiali(data: object, *, location: str, text: str | None = None) -> Frag
             book.skip(where, f"an edge end ({missing!r}) names no service: {why}")
             continue
         book.used += 1
-        source, target = resolved
+        source, target = str(resolved[0]), str(resolved[1])
         if source == target:
             continue
-        traffic = edge.get("traffic") if isinstance(edge.get("traffic"), dict) else {}
-        protocol = traffic.get("protocol") if isinstance(traffic.get("protocol"), str) else None
-        rates = traffic.get("rates") if isinstance(traffic.get("rates"), dict) else {}
+        raw_traffic = edge.get("traffic")
+        traffic: dict[str, object] = raw_traffic if isinstance(raw_traffic, dict) else {}
+        raw_protocol, raw_rates = traffic.get("protocol"), traffic.get("rates")
+        protocol = raw_protocol if isinstance(raw_protocol, str) else None
+        rates: dict[str, object] = raw_rates if isinstance(raw_rates, dict) else {}
         rate = _number(rates.get(protocol)) if protocol in ("http", "grpc") else None
         if rate is not None and duration:
             calls = rate * duration
@@ -274,6 +277,8 @@ def _load(item: InputFile, options: ReadOptions) -> tuple[object, str] | tuple[N
         return json.loads(text), text
     except ValueError as exc:
         return None, str(exc)
+    except RecursionError:
+        return None, "it is nested too deeply to read"
 
 
 def _read_bounded(raw: BinaryIO, limit: int, location: str) -> bytes:

@@ -162,7 +162,7 @@ class _OtlpReading:
     def fragment(self, raw: GuardedStream) -> Fragment:
         if raw.problem:
             self.book.records += 1
-            self.book.skip(self.location, f"{raw.problem}; what came before was read")
+            self.book.skip(self.location, f"{raw.problem}; what came before was read", always=True)
         return self.book.fragment(self.graph.finish())
 
 
@@ -193,7 +193,8 @@ def read_stream(stream: BinaryIO, location: str, *, jsonl: bool, max_record_byte
                 while line and not line.endswith(b"\n"):
                     line = raw.readline(1 << 20)
                 book.records += 1
-                book.skip(f"{location}:{line_no}", f"the line is longer than {max_record_bytes:,} bytes; it was not read")
+                book.skip(f"{location}:{line_no}",
+                          f"the line is longer than {max_record_bytes:,} bytes; it was not read")
                 continue
             if not line.strip():
                 continue
@@ -202,6 +203,10 @@ def read_stream(stream: BinaryIO, location: str, *, jsonl: bool, max_record_byte
             except ValueError as exc:
                 book.records += 1
                 book.skip(f"{location}:{line_no}", f"is not valid JSON ({str(exc).split(':')[0]})")
+                continue
+            except RecursionError:
+                book.records += 1
+                book.skip(f"{location}:{line_no}", "is nested too deeply to read")
                 continue
             reading.document(doc, line_no)
         return reading.fragment(raw)
@@ -214,7 +219,8 @@ def read_stream(stream: BinaryIO, location: str, *, jsonl: bool, max_record_byte
                 reading.document(item.value, item.line)
     except JsonStreamError as exc:
         book.records += 1
-        book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read")
+        book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read",
+                  always=True)
     return reading.fragment(raw)
 
 

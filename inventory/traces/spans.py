@@ -201,8 +201,10 @@ class SpanGraph:
         self.max_recent = max_recent
         self._open: OrderedDict[str, dict[str, Span]] = OrderedDict()
         self._open_spans = 0
-        self._recent: OrderedDict[tuple[str, str], tuple[str, int, str | None]] = OrderedDict()
-        self._closed: OrderedDict[str, None] = OrderedDict()
+        # keyed by hash((trace, span)): a 64-bit hash, so that the index holds no id strings
+        self._recent: OrderedDict[int, tuple[str, int, str | None]] = OrderedDict()
+        self._closed: OrderedDict[int, None] = OrderedDict()
+        self._max_closed = max(max_recent // 5, 1)
         self.spans = 0
         self.traces = 0
         self.orphan_spans = 0
@@ -217,7 +219,7 @@ class SpanGraph:
         spans = self._open.get(trace_id)
         if spans is None:
             spans = self._open[trace_id] = {}
-            if trace_id in self._closed:
+            if hash(trace_id) in self._closed:
                 self.late_spans += 1
         elif len(self._open) > 1:
             self._open.move_to_end(trace_id)
@@ -274,7 +276,7 @@ class SpanGraph:
         span = own.get(span_id) if same_trace else self._open.get(trace_id, {}).get(span_id)
         if span is not None:
             return span.service, span.kind, span.destination, span
-        info = self._recent.get((trace_id, span_id))
+        info = self._recent.get(hash((trace_id, span_id)))
         return (*info, None) if info is not None else None
 
     def _finish_trace(self, trace_id: str, spans: dict[str, Span]) -> None:
@@ -353,12 +355,13 @@ class SpanGraph:
     def _remember(self, trace_id: str, spans: Iterable[Span]) -> None:
         recent = self._recent
         for s in spans:
-            recent[(trace_id, s.id)] = (s.service, s.kind, s.destination)
+            recent[hash((trace_id, s.id))] = (s.service, s.kind, s.destination)
         while len(recent) > self.max_recent:
             recent.popitem(last=False)
-        self._closed[trace_id] = None
-        while len(self._closed) > self.max_recent:
-            self._closed.popitem(last=False)
+        closed = self._closed
+        closed[hash(trace_id)] = None
+        while len(closed) > self._max_closed:
+            closed.popitem(last=False)
 
     def _message(self, s: Span, destination: str, trace_id: str) -> None:
         role = "produce" if s.kind == PRODUCER else "consume"

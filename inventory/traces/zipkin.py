@@ -94,7 +94,8 @@ class ZipkinReading:
             return None
         trace_id = trace_id.lower().rjust(32, "0")
         parent = raw.get("parentId") if isinstance(raw.get("parentId"), str) else None
-        name = raw.get("name") if isinstance(raw.get("name"), str) else ""
+        raw_name = raw.get("name")
+        name = raw_name if isinstance(raw_name, str) else ""
         if "annotations" in raw or "binaryAnnotations" in raw:
             spans = self._v1(raw, span_id, parent, name, where)
         else:
@@ -120,6 +121,8 @@ class ZipkinReading:
             if isinstance(tags, dict) else {}
         kind = span_kind(raw.get("kind"))
         remote = _service(raw.get("remoteEndpoint"))
+        if remote and kind in (PRODUCER, CONSUMER) and "messaging.system" not in attrs:
+            attrs["messaging.system"] = remote  # Brave names the broker as the remote endpoint
         if remote and kind in (CLIENT, PRODUCER) and "peer.service" not in attrs:
             attrs["peer.service"] = remote
         error = isinstance(tags, dict) and "error" in tags
@@ -175,7 +178,7 @@ class ZipkinReading:
     def fragment(self, raw: GuardedStream) -> Fragment:
         if raw.problem:
             self.book.records += 1
-            self.book.skip(self.location, f"{raw.problem}; what came before was read")
+            self.book.skip(self.location, f"{raw.problem}; what came before was read", always=True)
         return self.book.fragment(self.graph.finish())
 
 
@@ -188,7 +191,8 @@ def read_stream(stream: BinaryIO, location: str, *, max_record_bytes: int) -> Fr
             reading.element(item.value, item.line)
     except JsonStreamError as exc:
         reading.book.records += 1
-        reading.book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read")
+        reading.book.skip(f"{location}:{exc.line}", f"{exc.reason}; the rest of the file from this line was not read",
+                  always=True)
     return reading.fragment(raw)
 
 

@@ -1,0 +1,280 @@
+"""How responsive the dashboard is, measured in a real browser on generated inventories.
+
+For every size (default 500 and 2,000 services) this generates an inventory with
+:func:`bench.generate.generate`, starts ``streamlit run dashboard/streamlit_app.py`` with
+``ADVISOR_PRELOAD`` pointing at it, and drives Debian's Chromium with Playwright:
+
+* **load to proposals, cold**: from opening the Proposals page in a fresh server (nothing cached, so
+  this includes reading and analysing the inventory) until the first proposal card is drawn;
+* **load to proposals, warm**: the same in a new browser session once the analysis is cached;
+* **interactions** in one session, each from the click until Streamlit has finished the run and drawn
+  what it produced: switching to every page (first and second visit), drilling into a cluster by
+  clicking it in the graph, selecting a service by clicking it, and applying a team filter.
+
+An interaction is done when the app reports ``data-test-script-state="notRunning"``, no element is
+still a loading skeleton, and the text the interaction produces is on the page. The aim is at most
+1 s per interaction at 2,000 services. Results go to ``bench/results/dashboard.json`` and are printed.
+This is a measurement, not a test: nothing fails when a number is high.
+
+Usage::
+
+    python -m bench.dashboard_bench                  # 500 and 2,000 services
+    python -m bench.dashboard_bench --sizes 200      # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+APP = REPO / "dashboard" / "streamlit_app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+TARGET_SECONDS = 1.0
+PAGES = ("Overview", "Coupling graph", "Coupling matrix", "Services", "Proposals", "Export", "Inventory")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def dashboard(inventory: Path, store: Path) -> Iterator[str]:
+    """A fresh ``streamlit run`` preloaded with ``inventory``; yields its URL."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "ADVISOR_CONFIG"}
+    env.update(ADVISOR_PRELOAD=str(inventory), ADVISOR_STORE=str(store))
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true", f"--server.port={port}",
+             "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                        if r.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"streamlit did not start: {log.read().decode(errors='replace')[-2000:]}")
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def settle(page: Any, *, timeout_ms: int = 600_000) -> None:
+    """Wait until the current run has finished and nothing is still a loading skeleton."""
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector("[data-testid='stApp']");
+            return app && app.dataset.testConnectionState === "CONNECTED"
+                && app.dataset.testScriptState === "notRunning"
+                && !document.querySelector("[data-testid='stSkeleton']");
+        }""",
+        timeout=timeout_ms, polling=20,
+    )
+
+
+def timed(page: Any, action: Callable[[], None], done: Callable[[], None]) -> float:
+    """Seconds from ``action`` until ``done`` holds and the app has settled."""
+    t0 = time.perf_counter()
+    action()
+    page.wait_for_timeout(30)  # let the click reach the server before asking whether it is running
+    done()
+    settle(page)
+    return round(time.perf_counter() - t0, 3)
+
+
+def _nav(page: Any, title: str) -> Callable[[], None]:
+    return lambda: page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+
+
+def _heading(page: Any, title: str) -> Callable[[], None]:
+    heading = {"Proposals": "Merge proposals"}.get(title, title)
+    return lambda: page.get_by_role("heading", name=heading, exact=True).first.wait_for(timeout=600_000)
+
+
+def _click_node(page: Any, pick: str) -> None:
+    """Hover and click a node of the graph (SVG or WebGL) by its position in the figure's coordinates."""
+    point = page.evaluate(
+        """(pick) => {
+            const gd = document.querySelector("[data-testid='stPlotlyChart'] .js-plotly-plot");
+            const trace = gd.data.find(t => t.customdata && t.customdata.length);
+            let i = 0;
+            if (pick === "largest") {
+                const sizes = trace.marker.size;
+                i = sizes.indexOf(Math.max(...sizes));
+            }
+            const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+            return {id: trace.customdata[i],
+                    x: box.left + fl._size.l + fl.xaxis.l2p(trace.x[i]),
+                    y: box.top + fl._size.t + fl.yaxis.l2p(trace.y[i])};
+        }""",
+        pick,
+    )
+    page.mouse.move(point["x"], point["y"])
+    page.wait_for_timeout(150)
+    page.mouse.click(point["x"], point["y"])
+
+
+def measure(url: str, browser: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    first_card = page.locator("[class*='st-key-proposal_']").first
+    t0 = time.perf_counter()
+    page.goto(f"{url}/proposals")
+    first_card.wait_for(timeout=900_000)
+    settle(page)
+    out["load_to_proposals_cold_s"] = round(time.perf_counter() - t0, 3)
+    page.close()
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    first_card = page.locator("[class*='st-key-proposal_']").first
+    t0 = time.perf_counter()
+    page.goto(f"{url}/proposals")
+    first_card.wait_for(timeout=600_000)
+    settle(page)
+    out["load_to_proposals_warm_s"] = round(time.perf_counter() - t0, 3)
+
+    interactions: dict[str, float] = {}
+    for visit in ("first", "second"):
+        for title in PAGES:
+            interactions[f"switch to {title} ({visit} visit)"] = timed(page, _nav(page, title), _heading(page, title))
+
+    timed(page, _nav(page, "Coupling graph"), _heading(page, "Coupling graph"))
+    page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").wait_for()
+    interactions["drill into a cluster (click)"] = timed(
+        page, lambda: _click_node(page, "largest"),
+        lambda: page.get_by_text("coupled pairs drawn").first.wait_for(timeout=120_000))
+    page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").wait_for()
+    interactions["select a service (click)"] = timed(
+        page, lambda: _click_node(page, "first"),
+        lambda: page.get_by_text("Selected service").first.wait_for(timeout=120_000))
+    page.get_by_role("button", name="Back to all groups").click()
+    settle(page)
+
+    # open the filters and the team list first; the measurement starts at the click on a team
+    page.get_by_text("Filters (applied before drawing)").click()
+    box = page.get_by_test_id("stMultiSelect").filter(has_text="Teams").locator("input")
+    box.wait_for(state="visible")
+    option = page.get_by_role("option").first
+    for _ in range(10):  # typing opens the list of options (every team name has a "-")
+        box.click()
+        box.press_sequentially("-", delay=100)
+        try:
+            option.wait_for(timeout=1_000)
+            break
+        except Exception:
+            box.fill("")
+    interactions["apply a team filter"] = timed(
+        page, option.click, lambda: page.get_by_text("Filtered out:").first.wait_for(timeout=120_000))
+    page.close()
+    out["interactions_s"] = interactions
+    worst = max(interactions.values())
+    out["slowest_interaction_s"] = worst
+    out["interactions_over_target"] = sorted(k for k, v in interactions.items() if v > TARGET_SECONDS)
+    return out
+
+
+def run(sizes: list[int], *, keep: bool = False) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    from bench.generate import generate
+    from bench.run import machine
+
+    results: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "target_seconds_per_interaction": TARGET_SECONDS,
+        "how": "Playwright + Debian Chromium against streamlit run with ADVISOR_PRELOAD; one session per size; "
+               "an interaction ends when the app is not running, no skeleton is left and its result is shown",
+        "sizes": {},
+    }
+    if not Path(CHROMIUM).exists():
+        results["error"] = f"{CHROMIUM} is not installed; nothing was measured"
+        return results
+    work = RESULTS / "tmp"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for n in sizes:
+                root = work / f"dashboard-n{n}-s1"
+                t0 = time.perf_counter()
+                generate(root, services=n, seed=1)
+                generated = round(time.perf_counter() - t0, 2)
+                store = root / "decisions.sqlite"
+                store.unlink(missing_ok=True)
+                print(f"dashboard bench: {n:,} services generated in {generated} s; measuring …", file=sys.stderr,
+                      flush=True)
+                with dashboard(root / "inventory", store) as url:
+                    entry = measure(url, browser)
+                entry["services"] = n
+                results["sizes"][str(n)] = entry
+                if not keep:
+                    shutil.rmtree(root, ignore_errors=True)
+        finally:
+            browser.close()
+    return results
+
+
+def report_table(results: dict[str, Any]) -> str:
+    sizes = results.get("sizes", {})
+    if not sizes:
+        return results.get("error", "nothing measured")
+    names = list(next(iter(sizes.values()))["interactions_s"])
+    header = "| measurement | " + " | ".join(f"{int(n):,} services" for n in sizes) + " |"
+    lines = [header, "|---|" + "---|" * len(sizes)]
+    for key, label in (("load_to_proposals_cold_s", "load to proposals, cold (includes the analysis)"),
+                       ("load_to_proposals_warm_s", "load to proposals, warm")):
+        lines.append(f"| {label} | " + " | ".join(f"{s[key]:.2f} s" for s in sizes.values()) + " |")
+    for name in names:
+        lines.append(f"| {name} | " + " | ".join(f"{s['interactions_s'][name]:.2f} s" for s in sizes.values()) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="500,2000", help="comma-separated service counts (default 500,2000)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated inventories")
+    parser.add_argument("--output", default=str(RESULTS / "dashboard.json"))
+    args = parser.parse_args(argv)
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+    results = run(sizes, keep=args.keep)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(report_table(results))
+    print(f"written to {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
