@@ -6,6 +6,7 @@ what they return; nothing here prints, except the optional progress display on a
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -17,6 +18,7 @@ from advisor.analysis import analyze_inventory
 from advisor.cochange import change_coupling
 from advisor.config import Config
 from advisor.model import Report
+from inventory.cache import FileCache
 from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, read_live_sources
 from inventory.model import Evidence, Fragment, Inventory, Skipped
@@ -46,6 +48,24 @@ class Stages:
             print(f"advisor: {name} done in {self.timings[name]:.2f} s", file=sys.stderr, flush=True)
 
 
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one analysis.
+
+    The analysis builds millions of small objects that live until the report is done and hold no
+    reference cycles; the collector would walk all of them again and again (resolving 5,000
+    services took 4.2 s with it and 1.6 s without). Reference counting still frees everything as
+    usual, and the collector's previous state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _input_bytes(inputs: InputSet) -> int:
     total = 0
     for f in inputs.files:
@@ -67,7 +87,8 @@ def analyze(inventory: Inventory, config: Config | None = None, *, timings: dict
             progress: bool = False) -> Report:
     """Analyse an already-read inventory."""
     stages = Stages(timings if timings is not None else {}, show=progress)
-    return analyze_inventory(inventory, config or Config(), stages=stages)
+    with _without_cycle_collection():
+        return analyze_inventory(inventory, config or Config(), stages=stages)
 
 
 def _co_change(inventory: Inventory, repositories: Sequence[str | os.PathLike[str]], config: Config
@@ -83,13 +104,25 @@ def _co_change(inventory: Inventory, repositories: Sequence[str | os.PathLike[st
 def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: int | None = None,
                    timings: dict[str, float] | None = None, progress: bool = False,
                    git: Sequence[str | os.PathLike[str]] | None = None,
-                   live: Sequence[LiveSource] | None = None) -> Report:
-    config = config or Config()
+                   live: Sequence[LiveSource] | None = None, cache: FileCache | None = None) -> Report:
+    """Read an input set (and live sources, and git history) and analyse it."""
+    with _without_cycle_collection():
+        return _analyze_inputs(inputs, config or Config(), workers=workers, timings=timings, progress=progress,
+                               git=git, live=live, cache=cache)
+
+
+def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, timings: dict[str, float] | None,
+                    progress: bool, git: Sequence[str | os.PathLike[str]] | None,
+                    live: Sequence[LiveSource] | None, cache: FileCache | None) -> Report:
     stages = Stages(timings if timings is not None else {}, show=progress)
     n = workers if workers is not None else _default_workers(inputs)
     options = config.read_options()
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
-        results = read_inputs(inputs, options, workers=n)
+        results = read_inputs(inputs, options, workers=n, cache=cache)
+    if cache is not None and progress:
+        reused = sum(1 for r in results if r.cached)
+        print(f"advisor: {reused:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",
+              file=sys.stderr)
     sources = list(live) if live is not None else config.live_sources()
     live_fragments: list[Fragment] = []
     failed: list[Skipped] = []
@@ -110,7 +143,7 @@ def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: i
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,
                   workers: int | None = None, timings: dict[str, float] | None = None,
                   progress: bool = False, git: Sequence[str | os.PathLike[str]] | None = None,
-                  live: Sequence[LiveSource] | None = None) -> Report:
+                  live: Sequence[LiveSource] | None = None, cache: FileCache | None = None) -> Report:
     """Read files, folders (recursively) and ``.zip`` archives, and analyse them.
 
     ``git`` names local repositories (or folders of them) whose history gives change coupling;
@@ -118,7 +151,7 @@ def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None
     """
     config = config or Config()
     return analyze_inputs(collect(paths, config.limits), config, workers=workers, timings=timings, progress=progress,
-                          git=git, live=live)
+                          git=git, live=live, cache=cache)
 
 
 def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,

@@ -7,6 +7,7 @@ and summarised on stderr); 1 nothing usable was read; 2 usage or configuration e
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from advisor.config import Config, load_config
 from advisor.decisions import DecisionError, DecisionStore, apply_decisions
+from inventory.cache import FileCache
 from inventory.live import LiveSource
 from inventory.errors import AdvisorError, ConfigError
 
@@ -57,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--git", action="append", metavar="REPO", default=None,
                          help="a local git repository (or a folder of them) whose history gives change coupling; "
                               "repeatable")
+    analyze.add_argument("--no-cache", action="store_true",
+                         help="parse every file again (by default unchanged files are reused from "
+                              "$XDG_CACHE_HOME/sprawl-advisor)")
     analyze.add_argument("--workers", type=int, default=None,
                          help="processes for parsing (default: one per core for large inventories)")
 
@@ -129,6 +134,7 @@ def _reason_class(reason: str) -> str:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    gc.disable()  # a short-lived process full of long-lived acyclic objects: see advisor.api
     from advisor.api import analyze_paths
     from advisor.exports import render
     from advisor.records import render_madr_all
@@ -156,8 +162,9 @@ def _analyze(args: argparse.Namespace) -> int:
         print(f"advisor: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     try:
+        cache = None if args.no_cache or os.environ.get("ADVISOR_NO_CACHE") else FileCache()
         report = analyze_paths(args.paths, config, workers=args.workers, progress=sys.stderr.isatty(), git=args.git,
-                               live=live)
+                               live=live, cache=cache)
     except AdvisorError as exc:
         print(f"advisor: {exc}", file=sys.stderr)
         return EXIT_USAGE

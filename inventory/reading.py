@@ -22,6 +22,7 @@ from inventory.documents import Document, decode, iter_documents
 from inventory.errors import InputError
 from inventory.model import Fragment, InputAccount, Inventory, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
+from inventory.cache import FileCache
 from inventory.resolving import resolve
 from inventory.sources import InputFile, InputSet, collect, from_uploads
 
@@ -83,6 +84,7 @@ class FileResult:
     account: InputAccount
     skipped: list[Skipped]
     folder: str = ""
+    cached: bool = False
 
 
 @dataclass(frozen=True)
@@ -247,13 +249,44 @@ def _contexts(inputs: InputSet) -> list[tuple[InputFile, FileContext]]:
     return out
 
 
-def _read_one(args: tuple[InputFile, FileContext, ReadOptions]) -> FileResult:
-    return read_file(*args)
+_CACHES: dict[str, FileCache] = {}
 
 
-def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1) -> list[FileResult]:
-    """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes."""
-    jobs = [(item, ctx, options) for item, ctx in _contexts(inputs)]
+def _cache_key(cache: FileCache, item: InputFile, ctx: FileContext, options: ReadOptions) -> str:
+    parse_options = repr((options.owner_keys, options.limits, options.normalise_names, options.external_datastores))
+    parts = [item.location, ctx.folder, ctx.dotenv_location or "", repr(sorted(ctx.dotenv.items())), parse_options]
+    if item.data is not None:
+        return cache.key(parts + [item.data])
+    with open(item.path or "", "rb") as fh:
+        return cache.key(parts, fh)
+
+
+def _read_one(args: tuple[InputFile, FileContext, ReadOptions, str | None]) -> FileResult:
+    item, ctx, options, cache_folder = args
+    if cache_folder is None:
+        return read_file(item, ctx, options)
+    cache = _CACHES.get(cache_folder) or _CACHES.setdefault(cache_folder, FileCache(cache_folder))
+    try:
+        key = _cache_key(cache, item, ctx, options)
+    except OSError:
+        return read_file(item, ctx, options)
+    cached = cache.get(key)
+    if isinstance(cached, FileResult):
+        cached.cached = True
+        return cached
+    result = read_file(item, ctx, options)
+    cache.put(key, result)
+    return result
+
+
+def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1,
+                cache: FileCache | None = None) -> list[FileResult]:
+    """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes.
+
+    With a ``cache``, files whose content (and context) was read before are not parsed again.
+    """
+    folder = str(cache.folder) if cache is not None and cache.enabled else None
+    jobs = [(item, ctx, options, folder) for item, ctx in _contexts(inputs)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(_read_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))

@@ -1,0 +1,101 @@
+"""Incremental re-analysis: a file whose content has not changed is not parsed again.
+
+The per-file result of :func:`inventory.reading.read_file` is stored under a key that digests
+everything it depends on: the file's bytes, its location (evidence cites it), its folder's
+``.env`` (Compose interpolation), the read options, and the source of the readers themselves (so
+any change to the code invalidates every entry). The cache is a folder of pickles, by default
+``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``).
+
+Pickles run code when loaded, so the cache is used only when its folder belongs to the current
+user and nobody else can write to it; otherwise it is silently off. Entries are written to a
+temporary file and renamed, so parallel workers never see half an entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import stat
+import tempfile
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+_CHUNK = 1 << 20
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sprawl-advisor"
+
+
+@cache
+def code_version() -> str:
+    """A digest of the inventory package's source: entries made by other code never match."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _safe_dir(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = path.stat()
+    except OSError:
+        return False
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+class FileCache:
+    """Per-file read results keyed by content digest (see the module docstring)."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+        self.enabled = _safe_dir(self.folder)
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, parts: Iterable[bytes | str], stream: Any | None = None) -> str:
+        digest = hashlib.sha256(code_version().encode())
+        for part in parts:
+            digest.update(part.encode() if isinstance(part, str) else part)
+            digest.update(b"\0")
+        if stream is not None:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
+
+    def get(self, key: str) -> Any | None:
+        if not self.enabled:
+            return None
+        try:
+            with open(self._path(key), "rb") as fh:
+                value = pickle.load(fh)  # noqa: S301 - our own entries in a folder only this user can write
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                tmp = fh.name
+            os.replace(tmp, path)
+        except OSError:
+            return
