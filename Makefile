@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.source_scan
 	$(BIN)/python -m bench.traces_bench
+	$(BIN)/python -m bench.dashboard_bench
 
 fuzz: $(STAMP)
 	$(BIN)/python -m bench.fuzz
