@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from typing import Protocol
 
 import networkx as nx
@@ -19,6 +20,7 @@ from advisor.metrics import find_hubs, service_metrics, system_metrics
 from advisor.model import Cluster, Proposal, Report
 from advisor.proposals import evaluate_group, propose_merges
 from advisor.rules import Indexes
+from advisor.stability import co_assignment
 from inventory.model import Evidence, Inventory
 
 
@@ -82,6 +84,11 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
     with timer.stage("propose", f"{len(clusters):,} clusters"):
         index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), dict(co_change or {}))
         proposals = propose_merges([(c.id, c.members) for c in clusters], index, system)
+    with timer.stage("stability", f"{len(proposals):,} proposals"):
+        spread = config.clustering
+        together = co_assignment(coupling, [p.members for p in proposals], resolution=resolution,
+                                 seeds=range(spread.seeds), multipliers=spread.resolution_spread)
+        proposals = [replace(p, stability=s) for p, s in zip(proposals, together, strict=True)]
     settings = config_as_dict(config)
     settings["resolution_used"] = round(resolution, 6)
     settings["hubs"] = list(hubs)

@@ -1,0 +1,39 @@
+"""Stability: how often a proposal's members stay together across seeds and resolutions."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from advisor.stability import co_assignment
+
+
+def two_cliques_and_a_bridge() -> nx.Graph:
+    G = nx.Graph()
+    for group in (["a1", "a2", "a3", "a4"], ["b1", "b2", "b3", "b4"]):
+        for i, u in enumerate(group):
+            for v in group[i + 1:]:
+                G.add_edge(u, v, weight=5.0)
+    G.add_edge("a1", "b1", weight=0.5)
+    return G
+
+
+def test_a_tight_group_is_stable_and_a_group_across_a_weak_bridge_is_not() -> None:
+    G = two_cliques_and_a_bridge()
+    tight, across = co_assignment(G, [("a1", "a2", "a3", "a4"), ("a1", "b1")], resolution=1.0)
+    assert tight == 1.0
+    assert across == 0.0
+
+
+def test_the_figures_are_deterministic_and_count_every_run() -> None:
+    G = nx.karate_club_graph()
+    G = nx.relabel_nodes(G, {n: f"s{n:02d}" for n in G})
+    nx.set_edge_attributes(G, 1.0, "weight")
+    groups = [("s00", "s01"), ("s00", "s33"), ("s32", "s33")]
+    first = co_assignment(G, groups, resolution=1.0, seeds=range(5), multipliers=(0.5, 1.0, 2.0))
+    assert first == co_assignment(G, groups, resolution=1.0, seeds=range(5), multipliers=(0.5, 1.0, 2.0))
+    assert all(abs(f * 15 - round(f * 15)) < 1e-3 for f in first)  # a fraction of the 15 runs
+    assert first[0] > first[1]  # neighbours in one faction stay together more often than the two leaders
+
+
+def test_a_member_missing_from_the_graph_is_never_together() -> None:
+    assert co_assignment(two_cliques_and_a_bridge(), [("a1", "ghost")], resolution=1.0) == [0.0]
