@@ -105,7 +105,33 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
 
 
 def what_if(report: Report, members: Sequence[str], config: Config) -> Proposal:
-    """Evaluate any set of services as a merge against an existing report (signals, impact, plan)."""
+    """Evaluate any set of services as a merge against an existing report (signals, impact, plan).
+
+    On top of a proposal's impact, the modularity of the service boundaries before and after the
+    merge (``impact.extra``), computed on the coupling graph.
+    """
     index = Indexes(report.inventory, config, {m.id: m for m in report.service_metrics},
                     frozenset(report.system_metrics.hubs), report.co_change)
-    return evaluate_group(members, index, report.system_metrics)
+    proposal = evaluate_group(members, index, report.system_metrics)
+    before, after = _modularity_after_merge(report, proposal.members)
+    extra = {**proposal.impact.extra, "modularity_before": before, "modularity_after": after}
+    return replace(proposal, impact=replace(proposal.impact, extra=extra))
+
+
+def _modularity_after_merge(report: Report, members: Sequence[str]) -> tuple[float | None, float | None]:
+    """Modularity of the service boundaries, before and after the merge.
+
+    Each service is one community (the members one community after): the figure rises as more of
+    the coupling falls inside a service, which is what a good merge does.
+    """
+    G = nx.Graph()
+    G.add_nodes_from(s.id for s in report.inventory.services)
+    for e in report.coupling:
+        G.add_edge(e.a, e.b, weight=e.weight)
+    if G.size(weight="weight") <= 0:
+        return None, None
+    group = set(members) & set(G)
+    before = nx.community.modularity(G, [{n} for n in G], weight="weight")
+    after = nx.community.modularity(G, [group, *({n} for n in G if n not in group)] if group else
+                                    [{n} for n in G], weight="weight")
+    return round(float(before), 6), round(float(after), 6)

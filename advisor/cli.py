@@ -22,8 +22,8 @@ from pathlib import Path
 from advisor.config import Config, load_config
 from advisor.decisions import DecisionError, DecisionStore, apply_decisions
 from inventory.cache import FileCache
-from inventory.live import LiveSource
 from inventory.errors import AdvisorError, ConfigError
+from inventory.live import LiveSource
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE = 0, 1, 2
 

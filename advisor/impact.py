@@ -9,8 +9,11 @@ per-pod overhead freed when the merged service runs as many pods as its largest 
 
 from __future__ import annotations
 
+import networkx as nx
+
 from advisor.model import Impact, SystemMetrics
 from advisor.rules.base import GroupContext, fmt_list
+from inventory.model import Dependency
 
 
 def _mib(n: int) -> str:
@@ -98,5 +101,36 @@ def compute_impact(ctx: GroupContext, system: SystemMetrics) -> Impact:
         cpu_freed=cpu_freed,
         memory_freed=mem_freed,
         assumptions=tuple(assumptions),
-        extra={"pods_before": pods_before, "pods_after": max(largest, 1), "fixed_costs_saved": fixed},
+        extra={"pods_before": pods_before, "pods_after": max(largest, 1), "fixed_costs_saved": fixed,
+               **_contracted(ctx, system, sync_internal)},
     )
+
+
+def _contracted(ctx: GroupContext, system: SystemMetrics, sync_internal: list[Dependency]) -> dict[str, int]:
+    """Figures of the system with the members contracted into one service: SIY (mutually dependent
+    pairs) and cross-team edges before and after, and the synchronous hops one request through the
+    group no longer makes (the longest chain of sync calls inside it)."""
+    group = ctx.member_set
+    label = "\x00group"
+    after_pairs = set()
+    for a, b in system.mutual_pairs:
+        ca, cb = (label if a in group else a), (label if b in group else b)
+        if ca != cb:
+            after_pairs.add((ca, cb) if ca < cb else (cb, ca))
+    chain = nx.DiGraph((d.source, d.target) for d in sync_internal)
+    if chain.number_of_edges() == 0:
+        hops = 0
+    elif nx.is_directed_acyclic_graph(chain):
+        hops = nx.dag_longest_path_length(chain)
+    else:
+        hops = chain.number_of_nodes() - 1  # a cycle: at worst every member is on the path
+    internal_cross = sum(
+        1 for d in ctx.internal if ctx.service(d.source).owner
+        and ctx.service(d.target).owner and ctx.service(d.source).owner != ctx.service(d.target).owner
+    )
+    return {
+        "siy_before": len(system.mutual_pairs), "siy_after": len(after_pairs),
+        "cross_team_edges_before": system.cross_team_edges,
+        "cross_team_edges_after": system.cross_team_edges - internal_cross,
+        "sync_hops_removed_per_request": hops,
+    }

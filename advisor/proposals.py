@@ -5,8 +5,9 @@ private topic, a chatty pair, a pass-through, a nano-service next to its only pa
 change) form the candidate groups; services that are only near the others by a one-way call or a
 shared team stay out, and services of different teams are joined only by shared data or lockstep
 change (calls across a team boundary are an interface). Community detection bounds the groups: a
-strongly joined component larger than ``clustering.max_size`` is cut along the clusters. Every registered rule (:mod:`advisor.rules`) then speaks for or against the
-candidate; the score is the net of their points squashed into 0..1::
+strongly joined component larger than ``clustering.max_size`` is cut along the clusters. Every
+registered rule (:mod:`advisor.rules`) then speaks for or against the candidate; the score is the
+net of their points squashed into 0..1::
 
     score = net / (net + 3)      where net = sum(points for) - sum(points against), 0 if negative
 
@@ -22,8 +23,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import replace
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import networkx as nx
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from advisor.analysis import analyze_inventory, what_if
 from advisor.config import Config, Proposals
 from advisor.model import Impact, Report
@@ -166,4 +168,18 @@ def test_the_proposal_carries_the_same_impact_as_the_what_if() -> None:
     report = _report()
     by_members = {p.members: p for p in report.proposals}
     assert ("e", "f") in by_members
-    assert by_members[("e", "f")].impact == what_if(report, ["f", "e"], Config()).impact
+    whatif = what_if(report, ["f", "e"], Config()).impact
+    extra = dict(whatif.extra)
+    # the what-if adds the modularity of the service boundaries before and after; the rest is the same
+    before, after = extra.pop("modularity_before"), extra.pop("modularity_after")
+    assert isinstance(before, float) and isinstance(after, float) and after > before
+    assert by_members[("e", "f")].impact == replace(whatif, extra=extra)
+
+
+def test_contracted_figures_siy_cross_team_and_hops() -> None:
+    report = _report()
+    extra = what_if(report, ["e", "f"], Config()).impact.extra
+    assert extra["siy_before"] - extra["siy_after"] == sum(
+        1 for a, b in report.system_metrics.mutual_pairs if {a, b} == {"e", "f"})
+    assert extra["cross_team_edges_after"] <= extra["cross_team_edges_before"]
+    assert extra["sync_hops_removed_per_request"] >= 1
