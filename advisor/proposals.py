@@ -160,7 +160,7 @@ def _apply_never_merge(comp: set[str], g: nx.Graph, index: Indexes) -> list[set[
 def candidate_groups(cluster_members: Sequence[str], index: Indexes) -> list[tuple[str, ...]]:
     """The strongly joined groups among ``cluster_members`` (hubs and keep-separate services excluded)."""
     g, _ = _strong_graph(cluster_members, index)
-    groups = []
+    groups: list[tuple[str, ...]] = []
     for component in nx.connected_components(g):
         groups.extend(tuple(sorted(part)) for part in _apply_never_merge(set(component), g, index))
     return sorted(groups)

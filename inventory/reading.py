@@ -18,11 +18,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from inventory import asyncapi, backstage, compose, kubernetes, native
+from inventory.cache import FileCache
 from inventory.documents import Document, decode, iter_documents
 from inventory.errors import InputError
 from inventory.model import Fragment, InputAccount, Inventory, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
-from inventory.cache import FileCache
 from inventory.resolving import resolve
 from inventory.sources import InputFile, InputSet, collect, from_uploads
 
@@ -256,7 +256,7 @@ def _cache_key(cache: FileCache, item: InputFile, ctx: FileContext, options: Rea
     parse_options = repr((options.owner_keys, options.limits, options.normalise_names, options.external_datastores))
     parts = [item.location, ctx.folder, ctx.dotenv_location or "", repr(sorted(ctx.dotenv.items())), parse_options]
     if item.data is not None:
-        return cache.key(parts + [item.data])
+        return cache.key([*parts, item.data])
     with open(item.path or "", "rb") as fh:
         return cache.key(parts, fh)
 
