@@ -44,7 +44,9 @@ def compute_impact(ctx: GroupContext, system: SystemMetrics) -> Impact:
 
     internal = [d for d in ctx.internal if d.kind != "declared"]
     sync_internal = [d for d in internal if d.kind == "sync"]
-    cycles_removed = sum(1 for c in system.cycles if set(c) <= ctx.member_set)
+    cycles_of, _ = _system_index(ctx, system)
+    touched = {i for m in ctx.members for i in cycles_of.get(m, ())}
+    cycles_removed = sum(1 for i in touched if set(system.cycles[i]) <= ctx.member_set)
     cross_team = sum(
         1 for d in internal
         if ctx.service(d.source).owner and ctx.service(d.target).owner
@@ -106,17 +108,39 @@ def compute_impact(ctx: GroupContext, system: SystemMetrics) -> Impact:
     )
 
 
+def _system_index(ctx: GroupContext, system: SystemMetrics) -> tuple[dict[str, list[int]], dict[str, list[str]]]:
+    """Per service: the cycles it is on and its mutually dependent partners (built once per system)."""
+    key = ("impact-system-index", id(system))
+    cached = ctx.index.memo.get(key)
+    if cached is None:
+        cycles_of: dict[str, list[int]] = {}
+        for i, members in enumerate(system.cycles):
+            for m in members:
+                cycles_of.setdefault(m, []).append(i)
+        partners: dict[str, list[str]] = {}
+        for a, b in system.mutual_pairs:
+            partners.setdefault(a, []).append(b)
+            partners.setdefault(b, []).append(a)
+        cached = ctx.index.memo[key] = (cycles_of, partners)
+    return cached  # type: ignore[return-value]
+
+
 def _contracted(ctx: GroupContext, system: SystemMetrics, sync_internal: list[Dependency]) -> dict[str, int]:
     """Figures of the system with the members contracted into one service: SIY (mutually dependent
     pairs) and cross-team edges before and after, and the synchronous hops one request through the
     group no longer makes (the longest chain of sync calls inside it)."""
     group = ctx.member_set
-    label = "\x00group"
-    after_pairs = set()
-    for a, b in system.mutual_pairs:
-        ca, cb = (label if a in group else a), (label if b in group else b)
-        if ca != cb:
-            after_pairs.add((ca, cb) if ca < cb else (cb, ca))
+    _, partners = _system_index(ctx, system)
+    internal_pairs = 0
+    outside: dict[str, int] = {}
+    for m in ctx.members:
+        for x in partners.get(m, ()):
+            if x in group:
+                internal_pairs += 1
+            else:
+                outside[x] = outside.get(x, 0) + 1
+    # pairs inside vanish; k members mutually dependent with one outsider become one pair
+    siy_after = len(system.mutual_pairs) - internal_pairs // 2 - sum(k - 1 for k in outside.values())
     chain = nx.DiGraph((d.source, d.target) for d in sync_internal)
     if chain.number_of_edges() == 0:
         hops = 0
@@ -129,7 +153,7 @@ def _contracted(ctx: GroupContext, system: SystemMetrics, sync_internal: list[De
         and ctx.service(d.target).owner and ctx.service(d.source).owner != ctx.service(d.target).owner
     )
     return {
-        "siy_before": len(system.mutual_pairs), "siy_after": len(after_pairs),
+        "siy_before": len(system.mutual_pairs), "siy_after": siy_after,
         "cross_team_edges_before": system.cross_team_edges,
         "cross_team_edges_after": system.cross_team_edges - internal_cross,
         "sync_hops_removed_per_request": hops,

@@ -46,6 +46,8 @@ class Indexes:
     metrics: Mapping[str, ServiceMetrics]
     hubs: frozenset[str]
     co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = field(default_factory=dict)
+    #: Lookups that other modules build once per analysis (keyed by what they derive from).
+    memo: dict[object, object] = field(default_factory=dict)
 
     @cached_property
     def services(self) -> dict[str, Service]:
