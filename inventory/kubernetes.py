@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from inventory.addresses import find_addresses, is_strong, schema_hint
 from inventory.classify import classify
@@ -124,6 +124,14 @@ class Workload:
     config_volumes: tuple[str, ...]
     owner: tuple[str, str] | None  # (kind, name) of the controlling owner
     location: str
+    #: Claims worked out while parsing (source left empty) when nothing in the workload depends on
+    #: ConfigMaps from other files; None means :func:`assemble` works them out.
+    claims: tuple[Claim, ...] | None = None
+
+    @property
+    def uses_config_maps(self) -> bool:
+        return bool(self.config_volumes) or any(
+            c.env_from or any(v.config_map for v in c.env) for c in self.containers)
 
 
 @dataclass(frozen=True)
@@ -378,7 +386,7 @@ def _workload(doc: Document, obj: dict, location: str) -> Workload:
     for ref in _list(meta.get("ownerReferences")):
         if isinstance(ref, dict) and ref.get("controller") and _text(ref.get("name")):
             owner = (str(ref.get("kind")), str(ref.get("name")))
-    return Workload(
+    workload = Workload(
         kind=kind,
         name=name,
         namespace=_text(meta.get("namespace")),
@@ -391,6 +399,10 @@ def _workload(doc: Document, obj: dict, location: str) -> Workload:
         owner=owner,
         location=location,
     )
+    if owner is None and not workload.uses_config_maps:
+        # everything it references is in its own spec: work the claims out here, in the worker
+        workload = replace(workload, claims=tuple(_workload_claims(_workload_key(workload), workload, {})))
+    return workload
 
 
 def _config_map(doc: Document, obj: dict, location: str) -> KubeConfigMap:
@@ -689,6 +701,10 @@ def _owner(labels_list: Sequence[Mapping[str, str]], options: ReadOptions) -> st
     return None
 
 
+def _workload_key(w: Workload) -> str:
+    return f"{READER}-workload:{w.namespace or ''}/{w.kind}/{w.name}"
+
+
 def _key(namespace: str | None, name: str) -> str:
     return f"{READER}:{namespace or ''}/{name}"
 
@@ -757,9 +773,13 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
             labels=dict(main.pod_labels or main.labels), workloads=workload_names,
             system=main.labels.get("app.kubernetes.io/part-of") or main.pod_labels.get("app.kubernetes.io/part-of"),
             aliases=aliases,
+            claim_keys=tuple(_workload_key(w) for w in group.workloads if w.claims is not None),
         ))
         for w in group.workloads:
-            claims.extend(_workload_claims(key, w, config_maps))
+            if w.claims is not None:
+                claims.extend(w.claims)  # their source is the workload key, listed in claim_keys
+            else:
+                claims.extend(_workload_claims(key, w, config_maps))
 
     for svc in unselecting:
         key = _key(svc.namespace, svc.name)

@@ -155,6 +155,8 @@ class EntityRecord:
     lifecycle: str | None = None
     description: str | None = None
     aliases: tuple[str, ...] = ()
+    #: Other keys that claims of this reader use for the same entity (e.g. one per workload).
+    claim_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -274,6 +274,8 @@ class _Lookup:
     def add(self, group: _Group) -> None:
         for r in group.records:
             self.by_key[r.key] = group
+            for other in r.claim_keys:
+                self.by_key[other] = group
             for n in _names(r):
                 self.entries[n].append((group, r.reader, r.namespace))
 
@@ -390,6 +392,9 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
     edges: dict[tuple[str, str, str, str | None], _Edge] = {}
     unresolved: dict[tuple[str, str, str], Unresolved] = {}
     source_records = {r.key: r for r in records}
+    for r in records:
+        for other in r.claim_keys:
+            source_records.setdefault(other, r)
     group_of_id = {g.id: g for g in groups}
 
     def external_group(addr: Address, tech: str) -> _Group:
@@ -578,17 +583,14 @@ def _fold_declared(edges: dict[tuple[str, str, str, str | None], _Edge]) -> list
     for (src, tgt, kind, _via), edge in edges.items():
         if kind != "declared":
             stronger[(src, tgt)].append(edge)
-    out: list[Dependency] = []
-    for (src, tgt, kind, _via), edge in sorted(edges.items(), key=_edge_order):
+    kept: list[_Edge] = []
+    for (src, tgt, kind, _via), edge in edges.items():
         if kind == "declared" and stronger.get((src, tgt)):
             target = min(stronger[(src, tgt)], key=lambda e: (_KIND_ORDER[e.kind], e.via or ""))
             target.evidence |= edge.evidence
-            continue
-    for (src, tgt, kind, _via), edge in sorted(edges.items(), key=_edge_order):
-        if kind == "declared" and stronger.get((src, tgt)):
-            continue
-        out.append(edge.freeze())
-    return out
+        else:
+            kept.append(edge)
+    return [edge.freeze() for edge in kept]  # the caller sorts the dependencies
 
 
 def _first_str(records: Sequence[EntityRecord], attr: str) -> str | None:

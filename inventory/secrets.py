@@ -19,7 +19,7 @@ _SECRET_NAME = re.compile(
 )
 
 # user:password@ in URLs and DSNs (scheme://user:pass@host, user/pass@host for Oracle-style)
-_URL_PASSWORD = re.compile(r"(?P<pre>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?P<post>@)")
+_URL_PASSWORD = re.compile(r"(?P<pre>(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@\s/]+)(?P<post>@)")
 # user:password@tcp(host) in Go MySQL DSNs, user/password@ in Oracle connect strings
 _DSN_PASSWORD = re.compile(r"(?P<pre>(?:^|[\s\"'=])[^\s:@/\"'=]*:)(?P<pw>[^@\s]+)(?P<post>@(?:tcp|udp|unix)\()")
 _ORACLE_PASSWORD = re.compile(
@@ -28,13 +28,13 @@ _ORACLE_PASSWORD = re.compile(
 )
 # key=value pairs in connection strings: Password=...; pwd=...; and query parameters
 _KV_PASSWORD = re.compile(
-    r"(?P<pre>(?:^|[;&?\s,])\s*(?:password|pwd|passwd|secret|token|api[_-]?key|access[_-]?key|"
+    r"(?P<pre>(?:^|[;&?,]|(?<!\s)\s)\s*(?:password|pwd|passwd|secret|token|api[_-]?key|access[_-]?key|"
     r"sharedaccesskey|accountkey)\s*=\s*)(?P<pw>[^;&\s,]+)",
     re.IGNORECASE,
 )
 # --password=..., --token ... style command-line flags
 _FLAG_PASSWORD = re.compile(
-    r"(?P<pre>--?[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*"
+    r"(?P<pre>(?<![A-Za-z0-9_.-])--?[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*"
     r"(?:=|\s+))(?P<pw>[^\s\"']+)",
     re.IGNORECASE,
 )
