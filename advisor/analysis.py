@@ -14,6 +14,7 @@ from typing import Protocol
 import networkx as nx
 
 from advisor.clustering import choose_resolution, cluster_services
+from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
 from advisor.graph import build_coupling_graph, build_dependency_graph, coupling_edges
 from advisor.metrics import find_hubs, service_metrics, system_metrics
@@ -54,6 +55,7 @@ def _clusters(G: nx.Graph, communities: Sequence[Sequence[str]]) -> tuple[Cluste
 
 
 def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTimer | None = None,
+                      history: ChangeHistory | None = None,
                       co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] | None = None
                       ) -> Report:
     """Analyse one resolved inventory with ``config``; the report carries everything shown later."""
@@ -62,6 +64,8 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         dependency_graph = build_dependency_graph(inventory)
         hubs = find_hubs(inventory, config)
         extra = None
+        if co_change is None:
+            co_change = coupled_pairs(history, config.co_change) if history is not None else {}
         if co_change:
             extra = {pair: (config.weights.co_change * degree, f"changed together ({degree:.0%})")
                      for pair, (degree, _) in co_change.items()}
@@ -82,7 +86,7 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         system = system_metrics(inventory, dependency_graph, hubs=hubs, coupling=info, coupling_graph=coupling,
                                 clusters=communities)
     with timer.stage("propose", f"{len(clusters):,} clusters"):
-        index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), dict(co_change or {}))
+        index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), co_change, history=history)
         proposals = propose_merges([(c.id, c.members) for c in clusters], index, system)
     with timer.stage("stability", f"{len(proposals):,} proposals"):
         spread = config.clustering
@@ -100,7 +104,8 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         clusters=clusters,
         proposals=tuple(proposals),
         settings=settings,
-        co_change=dict(co_change or {}),
+        co_change=co_change,
+        history=history,
     )
 
 
@@ -111,7 +116,7 @@ def what_if(report: Report, members: Sequence[str], config: Config) -> Proposal:
     merge (``impact.extra``), computed on the coupling graph.
     """
     index = Indexes(report.inventory, config, {m.id: m for m in report.service_metrics},
-                    frozenset(report.system_metrics.hubs), report.co_change)
+                    frozenset(report.system_metrics.hubs), report.co_change, history=report.history)
     proposal = evaluate_group(members, index, report.system_metrics)
     before, after = _modularity_after_merge(report, proposal.members)
     extra = {**proposal.impact.extra, "modularity_before": before, "modularity_after": after}

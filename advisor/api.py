@@ -15,13 +15,13 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 
 from advisor.analysis import analyze_inventory
-from advisor.cochange import change_coupling
+from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
 from advisor.model import Report
 from inventory.cache import FileCache
 from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, read_live_sources
-from inventory.model import Evidence, Fragment, Inventory, Skipped
+from inventory.model import Fragment, Inventory, Skipped
 from inventory.reading import read_inputs, resolve_results
 from inventory.sources import InputSet, collect, from_uploads
 
@@ -91,14 +91,14 @@ def analyze(inventory: Inventory, config: Config | None = None, *, timings: dict
         return analyze_inventory(inventory, config or Config(), stages=stages)
 
 
-def _co_change(inventory: Inventory, repositories: Sequence[str | os.PathLike[str]], config: Config
-               ) -> tuple[Inventory, dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]]]:
+def _history(inventory: Inventory, repositories: Sequence[str | os.PathLike[str]], config: Config
+             ) -> tuple[Inventory, ChangeHistory]:
     settings = config.co_change
     commits, skipped = read_repositories(repositories, max_commits=settings.max_commits, since=settings.since or None)
-    coupling = change_coupling(commits, inventory.services, settings)
+    history = change_history(commits, inventory.services, settings)
     if skipped:
         inventory = replace(inventory, skipped=inventory.skipped + tuple(skipped))
-    return inventory, coupling
+    return inventory, history
 
 
 def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: int | None = None,
@@ -133,11 +133,11 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
         inventory = resolve_results(inputs, results, options, extra_fragments=live_fragments, extra_skipped=failed,
                                     extra_accounts=live_accounts(live_fragments, failed))
     repositories = list(git) if git else list(config.co_change.repositories)
-    co_change = None
+    history = None
     if repositories:
         with stages.stage("history", f"{len(repositories)} path(s)"):
-            inventory, co_change = _co_change(inventory, repositories, config)
-    return analyze_inventory(inventory, config, stages=stages, co_change=co_change)
+            inventory, history = _history(inventory, repositories, config)
+    return analyze_inventory(inventory, config, stages=stages, history=history)
 
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,

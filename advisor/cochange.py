@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from advisor.config import CoChange
 from inventory.gitlog import Commit
@@ -59,6 +60,50 @@ def logical_commits(commits: Iterable[Commit], pattern: str) -> dict[str, list[C
     return groups
 
 
+@dataclass(frozen=True)
+class ChangeHistory:
+    """Logical commits per service and per pair, with a few example commits to cite."""
+
+    revisions: Mapping[str, int] = field(default_factory=dict)
+    shared: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    examples: Mapping[tuple[str, str], tuple[Evidence, ...]] = field(default_factory=dict)
+    latest: Mapping[str, Evidence] = field(default_factory=dict)
+
+
+def change_history(commits: Sequence[Commit], services: Sequence[Service], settings: CoChange | None = None
+                   ) -> ChangeHistory:
+    """Count logical commits per service and per pair (changesets over the size limit ignored)."""
+    settings = settings or CoChange()
+    names = _service_names(services)
+    revisions: dict[str, int] = defaultdict(int)
+    shared: dict[tuple[str, str], int] = defaultdict(int)
+    examples: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
+    latest: dict[str, tuple[int, Evidence]] = {}
+    for key, group in sorted(logical_commits(commits, settings.ticket_pattern).items()):
+        touched: set[str] = set()
+        for c in group:
+            touched |= services_of(c, names)
+        if not touched or len(touched) > settings.max_changeset_size:
+            continue
+        first = min(group, key=lambda c: (c.timestamp, c.sha))
+        label = key.split(":", 1)[1] if key.startswith("ticket:") else f"{first.author} on {first.day}"
+        for s in touched:
+            revisions[s] += 1
+            if s not in latest or first.timestamp > latest[s][0]:
+                latest[s] = (first.timestamp, Evidence("git", f"{first.repo}@{first.sha[:10]}",
+                                                       f"changed ({label}): {first.subject[:100]}"))
+        ordered = sorted(touched)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                shared[(a, b)] += 1
+                if len(examples[(a, b)]) < 5:
+                    examples[(a, b)].append(Evidence(
+                        "git", f"{first.repo}@{first.sha[:10]}",
+                        f"changed together ({label}): {first.subject[:100]}"))
+    return ChangeHistory(dict(revisions), dict(shared), {k: tuple(v) for k, v in examples.items()},
+                         {k: v for k, (_, v) in latest.items()})
+
+
 def change_coupling(commits: Sequence[Commit], services: Sequence[Service], settings: CoChange | None = None
                     ) -> dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]]:
     """``{(a, b): (degree, evidence)}`` for every pair of services above the thresholds.
@@ -66,33 +111,18 @@ def change_coupling(commits: Sequence[Commit], services: Sequence[Service], sett
     Evidence cites up to five logical commits the pair shared (``repo@sha``: subject).
     """
     settings = settings or CoChange()
-    names = _service_names(services)
-    revisions: dict[str, int] = defaultdict(int)
-    shared: dict[tuple[str, str], int] = defaultdict(int)
-    examples: dict[tuple[str, str], list[Evidence]] = defaultdict(list)
-    for key, group in sorted(logical_commits(commits, settings.ticket_pattern).items()):
-        touched: set[str] = set()
-        for c in group:
-            touched |= services_of(c, names)
-        if not touched or len(touched) > settings.max_changeset_size:
-            continue
-        for s in touched:
-            revisions[s] += 1
-        ordered = sorted(touched)
-        for i, a in enumerate(ordered):
-            for b in ordered[i + 1:]:
-                shared[(a, b)] += 1
-                if len(examples[(a, b)]) < 5:
-                    first = min(group, key=lambda c: (c.timestamp, c.sha))
-                    label = key.split(":", 1)[1] if key.startswith("ticket:") else f"{first.author} on {first.day}"
-                    examples[(a, b)].append(Evidence(
-                        "git", f"{first.repo}@{first.sha[:10]}",
-                        f"changed together ({label}): {first.subject[:100]}"))
+    return coupled_pairs(change_history(commits, services, settings), settings)
+
+
+def coupled_pairs(history: ChangeHistory, settings: CoChange | None = None
+                  ) -> dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]]:
+    settings = settings or CoChange()
+    revisions = history.revisions
     out: dict[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = {}
-    for (a, b), n in sorted(shared.items()):
+    for (a, b), n in sorted(history.shared.items()):
         if revisions[a] < settings.min_revs or revisions[b] < settings.min_revs or n < settings.min_shared_revs:
             continue
         degree = n / ((revisions[a] + revisions[b]) / 2)
         if degree >= settings.min_coupling:
-            out[(a, b)] = (round(degree, 4), tuple(examples[(a, b)]))
+            out[(a, b)] = (round(degree, 4), history.examples.get((a, b), ()))
     return out

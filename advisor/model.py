@@ -147,3 +147,4 @@ class Report:
     settings: Mapping[str, object] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = field(default_factory=dict)
+    history: object | None = None  # advisor.cochange.ChangeHistory when git history was read

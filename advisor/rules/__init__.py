@@ -15,7 +15,9 @@ from advisor.rules import (
     cross_team,
     declared_dependency,
     different_runtime,
+    entity_overlap,
     hub,
+    independent_release,
     lockstep_change,
     mutual_calls,
     nano_service,
@@ -36,7 +38,7 @@ RULES: tuple[Rule, ...] = tuple(
             m.RULE
             for m in (
                 shared_datastore, sync_cycle, mutual_calls, chatty_pair, single_consumer_topic, lockstep_change,
-                same_owner,
+                same_owner, entity_overlap, independent_release,
                 pass_through, nano_service, sync_calls, declared_dependency, cross_team, different_runtime,
                 scaling_mismatch, hub, security_boundary,
             )

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 from advisor.config import Config
 from advisor.model import ServiceMetrics, Signal
@@ -46,6 +46,8 @@ class Indexes:
     metrics: Mapping[str, ServiceMetrics]
     hubs: frozenset[str]
     co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = field(default_factory=dict)
+    #: Change history from git (``advisor.cochange.ChangeHistory``), when it was read.
+    history: Any = None
     #: Lookups that other modules build once per analysis (keyed by what they derive from).
     memo: dict[object, object] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from advisor.analysis import analyze_inventory, what_if
+from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, Proposals
 from advisor.model import Proposal, Report, Signal
 from advisor.proposals import evaluate_group
@@ -65,17 +66,32 @@ def _co_change(path: Path) -> CoChange:
     return out
 
 
+def _history(path: Path) -> ChangeHistory | None:
+    """``x-expect.history``: logical commits per service and per pair, as git would give them."""
+    raw = _expect(path).get("history")
+    if raw is None:
+        return None
+    return ChangeHistory(
+        revisions=dict(raw["revisions"]),
+        shared={tuple(sorted(e["pair"])): e["shared"] for e in raw.get("shared", [])},
+        latest={k: Evidence(**v) for k, v in raw.get("latest", {}).items()},
+    )
+
+
 def _analyse(path: Path, config: Config | None = None) -> Report:
     inventory = read_paths([path])
     assert inventory.skipped == (), inventory.skipped
     assert inventory.unresolved == (), inventory.unresolved
-    return analyze_inventory(inventory, config or Config(), co_change=_co_change(path) or None)
+    return analyze_inventory(inventory, config or Config(), co_change=_co_change(path) or None,
+                             history=_history(path))
 
 
 def _evaluate(path: Path, report: Report, group: Sequence[str], config: Config | None = None) -> Proposal:
     """The group evaluated as a merge against the analysed fixture (what-if, with the co-change)."""
+    history = _history(path)
+    co_change = _co_change(path) or (coupled_pairs(history) if history is not None else {})
     index = Indexes(report.inventory, config or Config(), {m.id: m for m in report.service_metrics},
-                    frozenset(report.system_metrics.hubs), _co_change(path))
+                    frozenset(report.system_metrics.hubs), co_change, history=history)
     return evaluate_group(group, index, report.system_metrics)
 
 
@@ -139,9 +155,10 @@ WEAK = [p for p in FILES if not RULES_BY_NAME[_expect(p)["rule"]].strong
 
 def test_the_weak_rules_are_the_documented_ones() -> None:
     weak = sorted(r.name for r in RULES if r.direction == "for" and not r.strong)
-    assert weak == ["declared-dependency", "same-owner", "sync-calls"]
+    assert weak == ["declared-dependency", "entity-overlap", "same-owner", "sync-calls"]
     assert all(not r.strong for r in RULES if r.direction == "against")
-    assert {p.stem for p in WEAK} == {"declared-dependency-MERGE", "same-owner-MERGE", "sync-calls-MERGE"}
+    assert {p.stem for p in WEAK} == {"declared-dependency-MERGE", "entity-overlap-MERGE", "same-owner-MERGE",
+                                      "sync-calls-MERGE"}
 
 
 @pytest.mark.parametrize("name", ["sync-calls-MERGE", "declared-dependency-MERGE"])
