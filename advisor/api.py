@@ -19,8 +19,9 @@ from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
 from advisor.model import Report
 from inventory.cache import FileCache
+from inventory.errors import ConfigError
 from inventory.gitlog import read_repositories
-from inventory.live import LiveSource, live_accounts, read_live_sources
+from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
 from inventory.reading import read_inputs, resolve_results
 from inventory.sources import InputSet, collect, from_uploads
@@ -155,7 +156,20 @@ def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None
 
 
 def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,
-                    timings: dict[str, float] | None = None) -> Report:
-    """Analyse in-memory files (name, bytes), as the dashboard receives them; ``.zip`` allowed."""
+                    timings: dict[str, float] | None = None, live: Sequence[LiveSource] | None = None) -> Report:
+    """Analyse in-memory files (name, bytes), as the dashboard receives them; ``.zip`` allowed.
+
+    ``live`` adds live sources (default: those in ``config.live``).
+    """
     config = config or Config()
-    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=1, timings=timings)
+    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=1, timings=timings, live=live)
+
+
+def live_source(kind: str, url: str, lookback: str = "7d") -> LiveSource:
+    """A live source from what a person typed: ``kind`` jaeger/backstage/prometheus, a base URL and
+    a lookback such as ``7d`` (ConfigError when unusable)."""
+    if kind not in ("jaeger", "backstage", "prometheus"):
+        raise ConfigError(f"unknown live source '{kind}'; use jaeger, backstage or prometheus")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"the {kind} address must start with http:// or https:// (got {url!r})")
+    return LiveSource(kind, url.strip(), parse_lookback(lookback))  # type: ignore[arg-type]

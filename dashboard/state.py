@@ -24,9 +24,10 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -35,9 +36,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from advisor.analysis import what_if as advisor_what_if
-from advisor.api import analyze_paths, analyze_uploads
+from advisor.api import analyze_paths, analyze_uploads, live_source
 from advisor.config import Config, ConfigError, load_config
-from advisor.decisions import DEFAULT_STORE, AdvisorError, DecisionStore, RunRecord, apply_decisions
+from advisor.decisions import DEFAULT_STORE, DecisionStore, RunRecord, apply_decisions
+from advisor.errors import AdvisorError
 from advisor.model import Proposal, Report
 from dashboard import views
 from dashboard.text import md
@@ -62,6 +64,7 @@ class InputChoice:
     uploads: tuple[tuple[str, bytes], ...] = ()
     paths: tuple[str, ...] = ()
     config_path: str | None = None
+    live: tuple[tuple[str, str, str], ...] = ()  # (kind, base URL, lookback) read over HTTP with the files
 
 
 @dataclass(frozen=True)
@@ -226,9 +229,26 @@ def config_for(choice: InputChoice) -> Config:
 
 @st.cache_resource(max_entries=6, show_spinner=False)
 def _analysed(digest: str, _choice: InputChoice, _config: Config) -> Report:
+    live = [live_source(kind, url, lookback) for kind, url, lookback in _choice.live] or None
     if _choice.kind == "upload":
-        return analyze_uploads(_choice.uploads, _config)
-    return analyze_paths(_choice.paths, _config)
+        return analyze_uploads(_choice.uploads, _config, live=live)
+    return analyze_paths(_choice.paths, _config, live=live)
+
+
+def with_live_sources(sources: Sequence[tuple[str, str, str]]) -> None:
+    """Read these live sources (kind, URL, lookback) together with the current files; a new digest
+    each time, so pressing the button again fetches fresh data."""
+    for kind, url, lookback in sources:
+        live_source(kind, url, lookback)  # raises ConfigError with a sentence for the page
+    base = current_input() or InputChoice("live", "no files", hashlib.sha256(b"live").hexdigest(),
+                                          config_path=_config_path_from_env())
+    h = hashlib.sha256(base.digest.encode())
+    for kind, url, lookback in sources:
+        h.update(f"{kind}\0{url}\0{lookback}\0".encode())
+    h.update(str(time.time()).encode())
+    names = ", ".join(kind for kind, _, _ in sources)
+    label = base.label.split(" + live:")[0] + (f" + live: {names}" if sources else "")
+    choose(replace(base, digest=h.hexdigest(), live=tuple(sources), label=label))
 
 
 def limits_description(choice: InputChoice | None) -> dict[str, int]:

@@ -41,6 +41,26 @@ if state.preload_paths():
     buttons.button("Back to the preloaded inputs", key="use_preload", on_click=state.choose_preload,
                       icon=":material/folder_open:")
 
+with st.expander("Live sources: Jaeger, Backstage, Prometheus", icon=":material/cloud_sync:"):
+    st.caption("Read a Jaeger query service's dependencies, a Backstage catalog, or Istio request metrics from "
+               "Prometheus, together with the files above. Tokens come only from the environment of the "
+               "dashboard (ADVISOR_JAEGER_TOKEN, ADVISOR_BACKSTAGE_TOKEN, ADVISOR_PROMETHEUS_TOKEN) and are "
+               "never shown or stored.")
+    with st.form("live_sources", border=False):
+        jaeger = st.text_input("Jaeger query service", placeholder="http://jaeger-query:16686", key="live_jaeger")
+        backstage = st.text_input("Backstage backend", placeholder="http://backstage:7007", key="live_backstage")
+        prometheus = st.text_input("Prometheus", placeholder="http://prometheus:9090", key="live_prometheus")
+        lookback = st.text_input("Look back", value="7d", key="live_lookback",
+                                 help="How far back Jaeger and Prometheus are read: 7d, 24h, 90m ...")
+        if st.form_submit_button("Read live sources", icon=":material/sync:"):
+            wanted = [(kind, url.strip(), lookback.strip() or "7d")
+                      for kind, url in (("jaeger", jaeger), ("backstage", backstage), ("prometheus", prometheus))
+                      if url.strip()]
+            try:
+                state.with_live_sources(wanted)
+            except state.AdvisorError as exc:
+                st.error(f"{exc}. Correct the address or the look-back and read again.")
+
 choice = state.current_input()
 upload_mb = st.get_option("server.maxUploadSize")
 with st.expander("Size limits", expanded=False, icon=":material/straighten:"):

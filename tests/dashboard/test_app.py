@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -452,3 +455,58 @@ def test_service_names_are_escaped_everywhere(store_path: Path) -> None:
     assert "[link](javascript" not in text
     assert "\\*\\*bold\\*\\* \\[link\\]\\(javascript:alert\\(2\\)\\) \\$x\\$" in text
     assert "<img" not in spec and "&lt;img src=x onerror=alert(1)&gt;" in spec
+
+
+# -- Live sources ------------------------------------------------------------------------------
+
+
+class _Jaeger(BaseHTTPRequestHandler):
+    """A Jaeger query service answering /api/dependencies, as the live reader expects."""
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        if self.path.startswith("/api/dependencies"):
+            body = json.dumps({"data": [{"parent": "orders", "child": "payments", "callCount": 420}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def jaeger() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Jaeger)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_live_sources_are_read_with_the_uploaded_files(store_path: Path, jaeger: str) -> None:
+    at = upload(start(store_path))
+    at.text_input(key="live_jaeger").set_value(jaeger)
+    at.button[[b.label for b in at.button].index("Read live sources")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    report = at.session_state["advisor_input"]
+    assert report.live == (("jaeger", jaeger, "7d"),)
+    go(at, "services")
+    shown = "\n".join(str(frame) for frame in frames(at))
+    assert "payments" in shown  # a service only the traces know
+
+
+def test_a_bad_live_address_is_a_sentence_not_a_traceback(store_path: Path) -> None:
+    at = upload(start(store_path))
+    at.text_input(key="live_jaeger").set_value("jaeger:16686")
+    at.button[[b.label for b in at.button].index("Read live sources")].click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "the jaeger address must start with http:// or https:// (got 'jaeger:16686'). "
+        "Correct the address or the look-back and read again."
+    ]
