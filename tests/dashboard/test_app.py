@@ -463,7 +463,7 @@ def test_service_names_are_escaped_everywhere(store_path: Path) -> None:
 class _Jaeger(BaseHTTPRequestHandler):
     """A Jaeger query service answering /api/dependencies, as the live reader expects."""
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         if self.path.startswith("/api/dependencies"):
             body = json.dumps({"data": [{"parent": "orders", "child": "payments", "callCount": 420}]}).encode()
             self.send_response(200)
