@@ -1,14 +1,15 @@
 """``make bench``: generate inventories, time the advisor against libyaml, score it against the truth.
 
-For every size (default 1,000 and 5,000 services; issue 7 asks for ``--sizes 1000,5000,20000``,
-issue 5 scores quality at ``--sizes 300,3000``) this
+For every size (default 300, 1,000, 3,000 and 5,000 services; issue 7 asks for
+``--sizes 1000,5000,20000``) this
 
 1. generates an inventory with :func:`bench.generate.generate` into ``bench/results/tmp/``
    (gitignored; removed afterwards unless ``--keep``);
 2. measures, each in a fresh process (:mod:`bench.measure`) so that peak memory is its own:
    the **baseline**, libyaml ``CSafeLoader`` loading every file in one thread; and the **advisor**
    end to end through ``advisor.api.analyze_paths`` + ``advisor.exports.render_json``, with the
-   seconds of every stage (read, resolve, graph, metrics, cluster, propose, render) and the peak
+   seconds of every stage (read, resolve, graph, cluster, metrics, propose, stability, render), the
+   time of a second run of the same inventory (unchanged files come from the parse cache), and the peak
    resident memory of the analysing process and of its largest worker;
 3. reports the ratio end to end / baseline (issue 7's target: at most 1 at 20,000 services), the
    growth exponent of every stage between consecutive sizes, log(t2/t1) / log(n2/n1) (1 = linear),
@@ -21,7 +22,7 @@ printed. If the advisor's API is not importable yet, the baseline is still measu
 
 Usage::
 
-    python -m bench.run                          # 1000 and 5000 services
+    python -m bench.run                          # 300, 1000, 3000 and 5000 services
     python -m bench.run --sizes 1000,5000,20000  # issue 7
     python -m bench.run --quick                  # 300 and 1000 services, for a quick look
     python -m bench.run --sizes 20000 --skip-advisor   # only generation and the libyaml baseline
@@ -50,7 +51,7 @@ from bench.generate import describe, generate
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-STAGES = ("read", "resolve", "graph", "metrics", "cluster", "propose", "render")
+STAGES = ("read", "resolve", "graph", "cluster", "metrics", "propose", "stability", "render")
 #: Stages faster than this are too short for a growth exponent to mean anything.
 MIN_SECONDS_FOR_GROWTH = 0.05
 
@@ -221,8 +222,9 @@ def render_markdown(results: dict[str, object]) -> str:
         "Baseline: libyaml `CSafeLoader` loading every generated file in one thread. End to end: "
         "`analyze_paths` + `render_json` in one process (imports excluded). Ratio = end to end / baseline, "
         "wall clock (issue 7: at most 1 at 20,000 services). CPU seconds (user + system, workers included) "
-        "tell how much of a wall time was waiting for a busy machine. Peak memory: resident set of the "
-        "analysing process and of its largest worker process.",
+        "tell how much of a wall time was waiting for a busy machine. Second run: the same inventory again, "
+        "unchanged files reused from the parse cache. Peak memory: resident set of the analysing process and "
+        "of its largest worker process.",
         "",
     ]
     rows = []
@@ -230,10 +232,11 @@ def render_markdown(results: dict[str, object]) -> str:
         g, b, a = s["generate"], s["baseline"], s["analysis"]
         rows.append([s["services"], g["files"], g["documents"], g["megabytes"], g["seconds"],
                      b.get("seconds"), b.get("cpu_seconds"), a.get("end_to_end_seconds"),
-                     a.get("end_to_end_cpu_seconds"), s.get("ratio_to_libyaml"),
+                     a.get("end_to_end_cpu_seconds"), s.get("ratio_to_libyaml"), a.get("second_run_seconds"),
                      a.get("peak_rss_mb"), a.get("peak_worker_rss_mb")])
     lines += _table(["services", "files", "documents", "MB", "generate s", "libyaml s", "libyaml CPU s",
-                     "end to end s", "end to end CPU s", "ratio", "peak MB", "worker peak MB"], rows)
+                     "end to end s", "end to end CPU s", "ratio", "second run s", "peak MB", "worker peak MB"],
+                    rows)
     errors = [(s["services"], s["analysis"].get("error")) for s in sizes if s["analysis"].get("error")]
     for n, err in errors:
         lines += ["", f"Advisor not measured at {n} services: {err}"]
@@ -301,7 +304,8 @@ def render_markdown(results: dict[str, object]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default=None, help="comma-separated service counts (default 1000,5000)")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated service counts (default 300,1000,3000,5000)")
     parser.add_argument("--quick", action="store_true", help="300 and 1000 services")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=None,
@@ -315,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default=str(RESULTS), help="folder for latest.json and latest.md")
     args = parser.parse_args(argv)
     try:
-        spec = args.sizes or ("300,1000" if args.quick else "1000,5000")
+        spec = args.sizes or ("300,1000" if args.quick else "300,1000,3000,5000")
         sizes = [int(x) for x in spec.split(",") if x.strip()]
     except ValueError:
         parser.error(f"--sizes must be comma-separated integers, got {args.sizes!r}")
