@@ -137,6 +137,16 @@ def _material(before: Sequence[str], after: Sequence[str]) -> bool:
     return set(before) != set(after)
 
 
+def _checked(verb: str, reason: str, at: datetime | None) -> tuple[str, str]:
+    """The status a verb means and the timestamp to record; a DecisionError for a bad verb or no reason."""
+    status = _VERBS.get(verb.lower())
+    if status is None:
+        raise DecisionError(f"unknown decision '{verb}'; use accept, reject or defer")
+    if not reason.strip():
+        raise DecisionError("a decision needs a reason (--reason): it is what a reviewer reads later")
+    return status, (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _as_list(value: object) -> list[object]:
     return list(value) if isinstance(value, list | tuple) else []
 
@@ -158,12 +168,7 @@ class DecisionStore:
     # -- decisions -----------------------------------------------------------------------------
 
     def decide(self, proposal: Proposal, verb: str, reason: str, *, at: datetime | None = None) -> Decision:
-        status = _VERBS.get(verb.lower())
-        if status is None:
-            raise DecisionError(f"unknown decision '{verb}'; use accept, reject or defer")
-        if not reason.strip():
-            raise DecisionError("a decision needs a reason (--reason): it is what a reviewer reads later")
-        when = (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, when = _checked(verb, reason, at)
         decision = Decision(proposal.id, status, reason.strip(), when, proposal.members, evidence_digest(proposal),
                             evidence_keys(proposal))
         self._save(decision)
@@ -177,12 +182,7 @@ class DecisionStore:
                 f"no recorded run proposed '{proposal_id}'; run `advisor analyze` with the same store first "
                 "(proposal ids are printed in every report)"
             )
-        status = _VERBS.get(verb.lower())
-        if status is None:
-            raise DecisionError(f"unknown decision '{verb}'; use accept, reject or defer")
-        if not reason.strip():
-            raise DecisionError("a decision needs a reason (--reason): it is what a reviewer reads later")
-        when = (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, when = _checked(verb, reason, at)
         members = tuple(str(m) for m in _as_list(entry.get("members")))
         evidence = tuple(str(e) for e in _as_list(entry.get("evidence")))
         decision = Decision(proposal_id, status, reason.strip(), when, members, str(entry.get("digest", "")), evidence)

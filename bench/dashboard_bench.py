@@ -27,18 +27,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from bench.streamlit_server import running_dashboard
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -50,45 +48,17 @@ TARGET_SECONDS = 1.0
 PAGES = ("Overview", "Coupling graph", "Coupling matrix", "Services", "Proposals", "Export", "Inventory")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def dashboard(inventory: Path, store: Path) -> Iterator[str]:
     """A fresh ``streamlit run`` preloaded with ``inventory``; yields its URL."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k != "ADVISOR_CONFIG"}
-    env.update(ADVISOR_PRELOAD=str(inventory), ADVISOR_STORE=str(store))
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true", f"--server.port={port}",
-             "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
+        env = {"ADVISOR_CONFIG": None, "ADVISOR_PRELOAD": str(inventory), "ADVISOR_STORE": str(store)}
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.read() == b"ok":
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"streamlit did not start: {log.read().decode(errors='replace')[-2000:]}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            with running_dashboard(env, log) as url:
+                yield url
+        except RuntimeError as exc:
+            log.seek(0)
+            raise RuntimeError(f"{exc}: {log.read().decode(errors='replace')[-2000:]}") from None
 
 
 def settle(page: Any, *, timeout_ms: int = 600_000) -> None:

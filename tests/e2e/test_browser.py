@@ -10,17 +10,13 @@ Skipped, with the reason, when ``/usr/bin/chromium`` is missing or Playwright ca
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bench.streamlit_server import running_dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "streamlit_app.py"
@@ -32,12 +28,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 PROPOSAL = "P-0f6a6b6b"
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -60,35 +50,14 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run`` of the dashboard on a free port, with its own decision store."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("ADVISOR_PRELOAD", "ADVISOR_CONFIG")}
-    env["ADVISOR_STORE"] = str(tmp_path_factory.mktemp("store") / "decisions.sqlite")
+    store = tmp_path_factory.mktemp("store") / "decisions.sqlite"
     log = (tmp_path_factory.mktemp("server") / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not start on {url}; see {log.name}")
-        time.sleep(0.2)
-    yield url
-    process.terminate()
+    env = {"ADVISOR_PRELOAD": None, "ADVISOR_CONFIG": None, "ADVISOR_STORE": str(store)}
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        with running_dashboard(env, log) as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(f"{exc}; see {log.name}")
 
 
 def settle(page: Any) -> None:
