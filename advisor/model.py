@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inventory.model import Evidence, Inventory
+
+if TYPE_CHECKING:
+    from advisor.cochange import ChangeHistory
 
 SCHEMA_VERSION = 1
 
@@ -147,4 +150,4 @@ class Report:
     settings: Mapping[str, object] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] = field(default_factory=dict)
-    history: object | None = None  # advisor.cochange.ChangeHistory when git history was read
+    history: ChangeHistory | None = None  # when git history was read
