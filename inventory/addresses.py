@@ -40,7 +40,7 @@ _URL = re.compile(
     r"(?P<path>/[^\s\"'`<>?#;]*)?",
     re.IGNORECASE,
 )
-_JDBC_ORACLE = re.compile(r"jdbc:oracle:[a-z]+:(?:[^@\s/]+/[^@\s]*)?@(?://)?(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?(?:[:/](?P<db>\w+))?",
+_JDBC_ORACLE = re.compile(r"jdbc:oracle:[a-z]+:(?:[^@\s/:]{1,128}/[^@\s]{0,256})?@(?://)?(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?(?:[:/](?P<db>\w+))?",
                           re.IGNORECASE)
 _JDBC_SQLSERVER = re.compile(r"jdbc:(?:sqlserver|jtds:sqlserver)://(?P<host>[a-z0-9_.\-]+)(?::(?P<port>\d+))?"
                              r"(?P<rest>[^\s\"']*)", re.IGNORECASE)
@@ -131,7 +131,7 @@ def _is_ip(host: str) -> bool:
 
 
 def _port(text: str | None) -> int | None:
-    if not text or not text.isdigit():
+    if not text or not text.isdecimal() or len(text) > 5:
         return None
     value = int(text)
     return value if 0 < value < 65536 else None

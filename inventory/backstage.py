@@ -236,7 +236,8 @@ def parse_ref(value: object, *, default_kind: str | None = None,
 
 
 def _describe_ref(value: object) -> str:
-    text = value if isinstance(value, str) else repr(value)
+    """A bad reference as a skip reason may quote it: short, and with any password masked."""
+    text = redact_text(value if isinstance(value, str) else repr(value))
     return text if len(text) <= 80 else text[:79] + "…"
 
 

@@ -142,6 +142,10 @@ def interpolate(text: str, env: Mapping[str, str], used: set[str] | None = None)
     return out
 
 
+#: ``_braced`` found no closing brace before the end of the text.
+_UNTERMINATED = ("", -1)
+
+
 def _expand(text: str, pos: int, env: Mapping[str, str], used: set[str], *, nested: bool,
             depth: int) -> tuple[str, int]:
     parts: list[str] = []
@@ -169,6 +173,12 @@ def _expand(text: str, pos: int, env: Mapping[str, str], used: set[str], *, nest
                 parts.append("$")
                 i += 1
                 continue
+            if braced is _UNTERMINATED:
+                # Compose rejects the file; the rest stays as written. Scanning on from the next
+                # character instead would expand ``${A:-${A:-${A:-...`` again from every ``$``:
+                # exponential time on a few kilobytes.
+                parts.append(text[i:])
+                return "".join(parts), n
             value, i = braced
             parts.append(value)
             continue
@@ -186,7 +196,8 @@ _OPERATORS = (":-", ":?", ":+", "-", "?", "+")
 
 
 def _braced(text: str, i: int, env: Mapping[str, str], used: set[str], depth: int) -> tuple[str, int] | None:
-    """Expand the ``${...}`` starting at ``i``; None when it is malformed (kept literally)."""
+    """Expand the ``${...}`` starting at ``i``; None when it is malformed (kept literally), and
+    :data:`_UNTERMINATED` when its closing brace is missing."""
     m = _NAME.match(text, i + 2)
     if not m:
         return None
@@ -201,7 +212,7 @@ def _braced(text: str, i: int, env: Mapping[str, str], used: set[str], depth: in
     inner_used: set[str] = set()
     word, k = _expand(text, j + len(op), env, inner_used, nested=True, depth=depth + 1)
     if k >= len(text) or text[k] != "}":
-        return None
+        return _UNTERMINATED
     value = _lookup(name, env, used)
     is_set = value is not None
     non_empty = bool(value)
@@ -309,12 +320,16 @@ class _Positions:
         text = doc.text
         self.starts: dict[str, int] = {}
         top = re.search(r"^services[ \t]*:", text, re.MULTILINE)
+        budget = doc.budget
         if top is not None:
             child = re.compile(r"^([ \t]+)[^\s#]", re.MULTILINE).search(text, top.end())
             indent = child.group(1) if child else "  "
             for name in names:
+                if budget.left <= 0:  # thousands of services in one file: the rest are cited by document
+                    break
                 m = re.compile(rf"^{re.escape(indent)}([\"']?){re.escape(name)}\1[ \t]*:(?:\s|$)",
                                re.MULTILINE).search(text, top.end())
+                budget.left -= (m.end() if m else len(text)) - top.end()
                 if m:
                     self.starts[name] = m.start() + len(indent)
             nxt = re.compile(r"^[^\s#\-]", re.MULTILINE).search(text, top.end())
@@ -322,7 +337,10 @@ class _Positions:
         else:
             base = max(text.find('"services"'), 0)
             for name in names:
+                if budget.left <= 0:
+                    break
                 m = re.compile(rf'"{re.escape(name)}"\s*:').search(text, base)
+                budget.left -= (m.end() if m else len(text)) - base
                 if m:
                     self.starts[name] = m.start()
             self.block_end = len(text)
@@ -341,13 +359,31 @@ class _Positions:
         for needle in needles:
             if not needle:
                 continue
-            m = re.compile(rf"(?<![\w.\-]){re.escape(needle)}(?![\w.\-])").search(text, pos, end)
-            if m is None:
+            found = self._find_word(needle, pos, end)
+            if found < 0:
                 break
-            pos = m.start()
+            pos = found
         if pos == 0 and service not in self.starts:
             return self.doc.at(service, *needles)
-        return f"{self.doc.location}:{self.doc.line + text.count(chr(10), 0, pos)}"
+        return f"{self.doc.location}:{self.doc.line_at(pos)}"
+
+    def _find_word(self, needle: str, pos: int, end: int) -> int:
+        """Where ``needle`` occurs as a whole word (not inside a longer name) in ``[pos, end)``, or -1.
+
+        ``str.find`` then a look at the neighbours: a regular expression that starts with a
+        look-behind scans a character at a time, and this runs once per environment variable."""
+        text = self.doc.text
+        while True:
+            found = self.doc.budget.find(text, needle, pos, end)
+            if found < 0:
+                return -1
+            after = found + len(needle)
+            if not (found and _WORD_CHAR.match(text, found - 1)) and not _WORD_CHAR.match(text, after):
+                return found
+            pos = found + 1
+
+
+_WORD_CHAR = re.compile(r"[\w.\-]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,7 +457,7 @@ def _as_int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value if value >= 0 else None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
         return int(value.strip())
     return None
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 import yaml
@@ -59,12 +61,38 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+#: How many characters the location lookups of one file may scan in all. Readers look up each
+#: entry from its document's start, which is quadratic in one huge document (a Deployment with
+#: 100,000 env vars); past the budget, entries are cited by document (``file#n``) instead of line.
+SCAN_BUDGET = 1 << 30
+_INDEXED = 1 << 16  # texts longer than this get a newline index for line numbers
+
+
+class ScanBudget:
+    """The characters left for location lookups in one file, shared by its documents."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int = SCAN_BUDGET) -> None:
+        self.left = left
+
+    def find(self, text: str, needle: str, start: int, end: int | None = None) -> int:
+        """``text.find(needle, start, end)`` charged to the budget; -1 also once it is spent."""
+        if self.left <= 0:
+            return -1
+        stop = len(text) if end is None else end
+        found = text.find(needle, start, stop)
+        self.left -= (found if found >= 0 else stop) - start
+        return found
+
+
 @dataclass(frozen=True)
 class Document:
     """One parsed document of a file, with where it starts and its own text.
 
     ``index`` counts documents from 1 in file order, including skipped ones; ``line`` is the
-    1-based line where the document's text starts.
+    1-based line where the document's text starts. ``budget`` bounds the location lookups in the
+    file the document came from.
     """
 
     location: str
@@ -72,11 +100,22 @@ class Document:
     line: int
     data: object
     text: str = ""
+    budget: ScanBudget = field(default_factory=ScanBudget, compare=False, repr=False)
 
     @property
     def where(self) -> str:
         """``file#index`` naming this document."""
         return f"{self.location}#{self.index}"
+
+    @cached_property
+    def _newlines(self) -> list[int]:
+        return [m.start() for m in re.finditer("\n", self.text)]
+
+    def line_at(self, pos: int) -> int:
+        """The absolute line of character ``pos`` of the document's text."""
+        if len(self.text) <= _INDEXED:
+            return self.line + self.text.count("\n", 0, pos)
+        return self.line + bisect_left(self._newlines, pos)
 
     def line_of(self, *needles: str) -> int | None:
         """The absolute line of the first place where all ``needles`` occur in order, if any."""
@@ -85,11 +124,11 @@ class Document:
         for needle in needles:
             if not needle:
                 continue
-            found = text.find(needle, pos)
+            found = self.budget.find(text, needle, pos)
             if found < 0:
                 return None
             pos = found
-        return self.line + text.count("\n", 0, pos)
+        return self.line_at(pos)
 
     def at(self, *needles: str) -> str:
         """``file:line`` of the needles when found, else ``file#index``."""
@@ -150,12 +189,14 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
 def _check_expansion(data: object, limits: Limits, location: str) -> None:
     """Compute how many nodes ``data`` expands to (aliases counted every time they are reached).
 
-    Raises :class:`LimitExceeded` when the count passes ``max_expanded_nodes``, nesting passes
-    ``max_depth`` or an alias refers to its own ancestor. Each shared node is sized once and its
-    size reused, so the check costs as much as the *unexpanded* document, however big the bomb.
+    Raises :class:`LimitExceeded` when the count passes ``max_expanded_nodes``, the text it holds
+    passes ``max_file_bytes`` (one long string referred to a million times is a bomb too, for any
+    reader that joins strings), nesting passes ``max_depth`` or an alias refers to its own ancestor.
+    Each shared node is sized once and its size reused, so the check costs as much as the
+    *unexpanded* document, however big the bomb.
     """
     budget = limits.max_expanded_nodes
-    sizes: dict[int, tuple[int, int]] = {}  # id -> (expanded nodes, height)
+    sizes: dict[int, tuple[int, int, int]] = {}  # id -> (expanded nodes, height, characters)
     open_nodes: set[int] = set()
     stack: list[tuple[object, bool]] = [(data, False)]
     while stack:
@@ -166,17 +207,27 @@ def _check_expansion(data: object, limits: Limits, location: str) -> None:
         children = [c for kv in node.items() for c in kv] if isinstance(node, dict) else node
         if done:
             open_nodes.discard(nid)
-            size, height = 1, 0
+            size, height, chars = 1, 0, 0
             for child in children:
-                csize, cheight = sizes.get(id(child), (1, 0)) if isinstance(child, dict | list) else (1, 0)
+                if isinstance(child, dict | list):
+                    csize, cheight, cchars = sizes.get(id(child), (1, 0, 0))
+                else:
+                    csize, cheight, cchars = 1, 0, len(child) if isinstance(child, str | bytes) else 0
                 size += csize
+                chars += cchars
                 height = max(height, cheight + 1)
-            sizes[nid] = (size, height)
+            sizes[nid] = (size, height, chars)
             if size > budget:
                 raise LimitExceeded(
                     location,
                     f"expands to more than {budget:,} nodes through YAML aliases (an alias bomb?); "
                     "it was not read",
+                )
+            if chars > limits.max_file_bytes:
+                raise LimitExceeded(
+                    location,
+                    f"expands to more than {limits.max_file_bytes:,} characters of text through YAML aliases "
+                    "(an alias bomb?); it was not read",
                 )
             if height > limits.max_depth:
                 raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
@@ -192,10 +243,31 @@ def _check_expansion(data: object, limits: Limits, location: str) -> None:
 
 
 def _could_be_deep(text: str, max_depth: int) -> bool:
-    """Cheap test before walking: block nesting needs deep indentation, flow nesting many brackets."""
+    """Cheap test before walking: flow nesting needs many brackets; block nesting needs a line that
+    starts deep, in indentation or in compact ``- - -`` / ``? `` markers (a block sequence may sit
+    at its key's indentation, so two levels can share one column: half the depth is the bound)."""
     if text.count("[") + text.count("{") > max_depth:
         return True
-    return re.search("\n" + " " * max_depth, text) is not None
+    return re.search(f"^[ \\-?]{{{max_depth // 2},}}", text, re.MULTILINE) is not None
+
+
+#: A run of digits long enough to be an integer whose decimal text Python refuses to build.
+_LONG_NUMBER = re.compile(r"(?<![0-9a-fA-F_:])[0-9a-fA-F_:]{1000}")
+_MAX_INT_BITS = 14_000  # about 4,200 decimal digits, under Python's 4,300-digit str() limit
+
+
+def _holds_huge_int(data: object) -> bool:
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, int) and node.bit_length() > _MAX_INT_BITS:
+            return True
+    return False
 
 
 def _depth_exceeds(data: object, max_depth: int) -> bool:
@@ -214,9 +286,8 @@ def _depth_exceeds(data: object, max_depth: int) -> bool:
 def _yaml_error(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if isinstance(exc, yaml.constructor.ConstructorError):
-        tag = getattr(exc, "problem", "") or ""
-        return f"uses a YAML tag that is not allowed ({tag.strip()}); only plain YAML is read"
+    if isinstance(exc, yaml.constructor.ConstructorError) and "constructor for the tag" in problem:
+        return f"uses a YAML tag that is not allowed ({problem.strip()}); only plain YAML is read"
     if mark is not None:
         return f"is not valid YAML: {problem} (line {mark.line + 1}, column {mark.column + 1})"
     return f"is not valid YAML: {problem}"
@@ -230,6 +301,13 @@ def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) 
         raise InputError(location, _yaml_error(exc)) from None
     except RecursionError:
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep") from None
+    except Exception as exc:
+        # The safe constructors of dates, numbers and explicit core tags raise ValueError, KeyError,
+        # IndexError ... on values such as ``2023-02-30``, ``!!bool maybe``, an empty ``!!int`` or
+        # an integer of 5,000 digits: the document is unreadable, the run goes on.
+        raise InputError(location, _value_error(exc)) from None
+    if _LONG_NUMBER.search(chunk) and _holds_huge_int(data):  # 0x..., 0b... and 1:2:3 literals
+        raise InputError(location, _value_error(ValueError("integer string conversion")))
     if "&" in chunk and _ALIAS.search(chunk):
         _check_expansion(data, limits, location)
     elif isinstance(data, dict | list) and _could_be_deep(chunk, limits.max_depth) \
@@ -238,11 +316,22 @@ def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) 
     return data
 
 
+def _value_error(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "integer string conversion" in text:
+        return "holds a number with more than 4,300 digits, which is not read; quote it to keep it as text"
+    return f"holds a value that cannot be read ({text[:100]}); quote it to keep it as text"
+
+
 def _load_json(text: str, location: str, limits: Limits) -> object:
     try:
         data = json.loads(text)
     except RecursionError:
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise InputError(location, _value_error(exc)) from None
     if isinstance(data, dict | list) and _could_be_deep(text, limits.max_depth) \
             and _depth_exceeds(data, limits.max_depth):
         raise LimitExceeded(location, f"is nested more than {limits.max_depth} levels deep")
@@ -256,20 +345,21 @@ def iter_documents(
 
     Numbering is shared: skipped documents keep their index so that positions stay true.
     """
+    budget = ScanBudget()
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
-            yield Document(location, 1, 1, _load_json(text, location, limits), text)
+            yield Document(location, 1, 1, _load_json(text, location, limits), text, budget)
             return
         except json.JSONDecodeError as exc:
             if exc.msg == "Extra data" and stripped[:1] == "{":
-                yield from _iter_jsonl(text, location, limits)
+                yield from _iter_jsonl(text, location, limits, budget)
                 return
             if "\t" not in text and not text.lstrip().startswith("{{"):
                 # JSON-looking but broken: YAML may still read it (flow style is YAML)
                 try:
                     data = load_yaml_chunk(text, location, limits)
-                    yield Document(location, 1, 1, data, text)
+                    yield Document(location, 1, 1, data, text, budget)
                     return
                 except InputError:
                     pass
@@ -299,10 +389,10 @@ def iter_documents(
                 reason = reason.replace(m.group(0), f"(line {abs_line}, column {m.group(2)})")
             yield Skipped(f"{where} (line {line})", reason)
             continue
-        yield Document(location, index, line, data, chunk)
+        yield Document(location, index, line, data, chunk, budget)
 
 
-def _iter_jsonl(text: str, location: str, limits: Limits) -> Iterator[Document | Skipped]:
+def _iter_jsonl(text: str, location: str, limits: Limits, budget: ScanBudget) -> Iterator[Document | Skipped]:
     index = 0
     for lineno, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -316,4 +406,4 @@ def _iter_jsonl(text: str, location: str, limits: Limits) -> Iterator[Document |
         except InputError as exc:
             yield Skipped(f"{location}:{lineno}", exc.reason)
             continue
-        yield Document(location, index, lineno, data, raw)
+        yield Document(location, index, lineno, data, raw, budget)

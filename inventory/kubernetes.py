@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from inventory.addresses import find_addresses, is_strong, schema_hint
@@ -265,12 +265,12 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
     counted = 0
     for i, (item, start) in enumerate(zip(items, starts, strict=True)):
         if start < 0:
-            yield Document(doc.location, doc.index, doc.line, item, ""), item, f"{doc.where} items[{i}]"
+            yield Document(doc.location, doc.index, doc.line, item, "", doc.budget), item, f"{doc.where} items[{i}]"
             continue
         end = ends[i]
         line += text.count("\n", counted, start)
         counted = start
-        part = Document(doc.location, doc.index, line, item, text[start:end])
+        part = Document(doc.location, doc.index, line, item, text[start:end], doc.budget)
         yield part, item, f"{doc.location}:{line + text.count(chr(10), start, names[i])}"
 
 
@@ -490,11 +490,183 @@ def _virtual_service(doc: Document, obj: dict, location: str) -> Route:
                  tuple(backends), location)
 
 
+# --------------------------------------------------------------------------------------------
+# Fields of the wrong type
+# --------------------------------------------------------------------------------------------
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """Text from the input (a name, a kind, a label key) fit for a one-line reason."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty" if value is None else f"a {type(value).__name__} value"
+
+
+class _Shape:
+    """Finds the fields of one object that the reader touches but that have the wrong type.
+
+    Reading stays lenient (a wrong field is ignored and the object is still read); each such
+    field is reported here as its own skipped entry, so nobody wonders why a label or an env var
+    was not seen.
+    """
+
+    def __init__(self, doc: Document, title: str) -> None:
+        self.doc = doc
+        self.title = _one_line(title)
+        self.problems: list[Skipped] = []
+
+    def report(self, path: Sequence[str], value: object, wanted: str) -> None:
+        needles = [p.strip("[]") for p in path if not (p.startswith("[") and p.strip("[]").isdecimal())]
+        where = self.doc.at(*needles) if self.doc.text else self.doc.where
+        shown = _one_line(".".join(path).replace(".[", "["))
+        self.problems.append(Skipped(f"{where} ({self.title})",
+                                     f"{self.title}: {shown} is {_kind_of(value)}, not {wanted}; it was ignored"))
+
+    def mapping(self, parent: dict, path: Sequence[str], wanted: str = "a mapping") -> dict:
+        value = parent.get(path[-1])
+        if value is None or isinstance(value, dict):
+            return value or {}
+        self.report(path, value, wanted)
+        return {}
+
+    def items(self, parent: dict, path: Sequence[str], wanted: str) -> list[tuple[Sequence[str], dict]]:
+        """The mapping entries of a list field, each with its path; other entries are reported.
+
+        ``wanted`` names one entry (``container``): the list is "a list of container mappings".
+        """
+        value = parent.get(path[-1])
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.report(path, value, f"a list of {wanted} mappings")
+            return []
+        out: list[tuple[Sequence[str], dict]] = []
+        for i, item in enumerate(value):
+            item_path = [*path, f"[{i}]"]
+            if isinstance(item, dict):
+                out.append((item_path, item))
+            else:
+                self.report(item_path, item, f"a {wanted} mapping")
+        return out
+
+    def text(self, parent: dict, path: Sequence[str]) -> None:
+        """A name or other text (a number is read as its text; a list, mapping or boolean is not)."""
+        value = parent.get(path[-1])
+        if value is None or isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+            return
+        self.report(path, value, "a string")
+
+    def quantity(self, parent: dict, path: Sequence[str], parse: Callable[[object], object], wanted: str) -> None:
+        value = parent.get(path[-1])
+        if value is not None and parse(value) is None:
+            shown = redact_text(repr(value)[:40]) if isinstance(value, str) else _kind_of(value)
+            self.problems.append(Skipped(
+                f"{self.doc.at(*[p.strip('[]') for p in path if not p.strip('[]').isdecimal()])} ({self.title})",
+                f"{self.title}: {_one_line('.'.join(path).replace('.[', '['))} is {shown}, not {wanted}; "
+                "it was ignored"))
+
+    def labels(self, parent: dict, path: Sequence[str]) -> None:
+        value = self.mapping(parent, path, "a mapping of names to values")
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                self.report([*path, str(key)], item, "a single value")
+
+
+def _shape_problems(doc: Document, obj: dict, kind: str, name: str) -> list[Skipped]:
+    """The wrong-typed fields of an object the reader reads (see :class:`_Shape`)."""
+    shape = _Shape(doc, f"{kind}/{name}")
+    meta = _dict(obj.get("metadata"))
+    shape.labels(meta, ["metadata", "labels"])
+    shape.labels(meta, ["metadata", "annotations"])
+    shape.text(meta, ["metadata", "namespace"])
+    spec = shape.mapping(obj, ["spec"])
+    if kind in WORKLOAD_KINDS:
+        if kind not in ("Pod", "DaemonSet", "Job", "CronJob"):
+            replicas = spec.get("replicas")
+            if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int)):
+                shape.report(["spec", "replicas"], replicas, "a whole number")
+        if kind == "Pod":
+            pod, pod_path = spec, ["spec"]
+        else:
+            base, path = spec, ["spec"]
+            if kind == "CronJob":
+                job = shape.mapping(spec, ["spec", "jobTemplate"])
+                base, path = shape.mapping(job, ["spec", "jobTemplate", "spec"]), ["spec", "jobTemplate", "spec"]
+            template = shape.mapping(base, [*path, "template"])
+            shape.labels(shape.mapping(template, [*path, "template", "metadata"]),
+                         [*path, "template", "metadata", "labels"])
+            pod, pod_path = shape.mapping(template, [*path, "template", "spec"]), [*path, "template", "spec"]
+        for key in ("containers", "initContainers"):
+            for cpath, container in shape.items(pod, [*pod_path, key], "container"):
+                _container_shape(shape, cpath, container)
+        shape.items(pod, [*pod_path, "volumes"], "volume")
+    elif kind == "Service":
+        shape.labels(spec, ["spec", "selector"])
+        shape.text(spec, ["spec", "type"])
+        shape.text(spec, ["spec", "externalName"])
+    elif kind == "ConfigMap":
+        for key, value in shape.mapping(obj, ["data"], "a mapping of keys to text").items():
+            if isinstance(value, dict | list):
+                shape.report(["data", str(key)], value, "text")
+    elif kind == "Ingress":
+        shape.items(spec, ["spec", "rules"], "rule")
+        shape.mapping(spec, ["spec", "defaultBackend"])
+    elif kind == "VirtualService":
+        for key in ("http", "tcp", "tls"):
+            shape.items(spec, ["spec", key], "route")
+        for key in ("gateways", "hosts"):
+            value = spec.get(key)
+            if value is not None and not isinstance(value, list):
+                shape.report(["spec", key], value, "a list of names")
+    return shape.problems
+
+
+def _container_shape(shape: _Shape, path: Sequence[str], container: dict) -> None:
+    name = container.get("name")
+    here = [*path[:-1], f"[{name}]"] if isinstance(name, str) else list(path)
+    shape.text(container, [*here, "name"])
+    shape.text(container, [*here, "image"])
+    for epath, item in shape.items(container, [*here, "env"], "variable"):
+        ename = item.get("name")
+        epath = [*epath[:-1], f"[{ename}]"] if isinstance(ename, str) else epath
+        if not isinstance(ename, str):
+            shape.report([*epath, "name"], ename, "a variable name")
+        value = item.get("value")
+        if isinstance(value, dict | list):
+            shape.report([*epath, "value"], value, "a string")
+        shape.mapping(item, [*epath, "valueFrom"])
+    shape.items(container, [*here, "envFrom"], "envFrom")
+    for key in ("command", "args"):
+        value = container.get(key)
+        if isinstance(value, dict):
+            shape.report([*here, key], value, "a list of strings")
+    resources = shape.mapping(container, [*here, "resources"])
+    for key in ("requests", "limits"):
+        amounts = shape.mapping(resources, [*here, "resources", key])
+        shape.quantity(amounts, [*here, "resources", key, "cpu"], parse_cpu, "a CPU quantity (such as 500m)")
+        shape.quantity(amounts, [*here, "resources", key, "memory"], parse_memory, "a memory quantity (such as 512Mi)")
+
+
 def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEFAULT_OPTIONS) -> Fragment:
     """Summarise the Kubernetes objects in ``documents`` (all from one file).
 
     The returned fragment carries the summaries in ``extras``; :func:`assemble` turns the
-    summaries of every file into entities and claims.
+    summaries of every file into entities and claims. Fields of an object that have the wrong
+    type are ignored and each is reported as a skipped entry of its own (``documents`` grows by
+    one per entry, so that ``documents == used + len(skipped)`` holds).
     """
     fragment: Fragment | None = None
     summary = _Summary()
@@ -508,6 +680,9 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
             reason = _summarise(part, obj, location, summary)
             if reason is None:
                 used_any = True
+                problems = _shape_problems(part, obj, str(obj["kind"]), str(obj["metadata"]["name"]))
+                fragment.documents += len(problems)
+                fragment.skipped.extend(problems)
             else:
                 reasons.append(reason)
         if used_any:
@@ -516,7 +691,8 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
             fragment.skipped.append(
                 Skipped(f"{doc.where} (line {doc.line})", "the list holds nothing this advisor reads"))
         else:
-            fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", reasons[0] if reasons else "empty list"))
+            reason = _one_line(reasons[0]) if reasons else "empty list"  # kinds and names are any text
+            fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", reason))
     if fragment is None:
         return Fragment("", READER)
     fragment.extras.append(summary)

@@ -115,12 +115,16 @@ def recognise(data: object) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+_LARGEST_COUNT = float(2**63)
+
+
 def _scalar(value: object) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _call_count(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    """A finite number of 0 or more (``.inf`` and ``1e400`` are not counts)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= _LARGEST_COUNT
 
 
 class _Positions:
@@ -237,7 +241,7 @@ class _Fields:
             return None
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
             return int(value.strip())
         self.bad(key, "a whole number of 0 or more")
         return None
@@ -246,8 +250,8 @@ class _Fields:
         value = self.raw.get(key)
         if value is None:
             return None
-        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            return float(value)
+        if _call_count(value):
+            return float(value)  # type: ignore[arg-type]
         self.bad(key, "a number of 0 or more")
         return None
 

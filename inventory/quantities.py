@@ -7,6 +7,8 @@ import re
 _BINARY = {"ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4, "pi": 1024**5, "ei": 1024**6}
 _DECIMAL = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15, "e": 10**18}
 _COMPOSE = {"b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+#: Larger quantities (and infinities, ``.inf`` in YAML) are not quantities anyone wrote on purpose.
+_LARGEST = float(2**63)
 _QTY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
@@ -19,11 +21,13 @@ def parse_cpu(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
-    m = _QTY.match(str(value))
+        return float(value) if 0 <= value <= _LARGEST else None
+    m = _QTY.match(value) if isinstance(value, str) else None
     if not m:
         return None
     number, suffix = float(m.group(1)), m.group(2)
+    if number > _LARGEST:
+        return None
     if suffix == "m":
         return number / 1000
     if suffix == "":
@@ -44,11 +48,13 @@ def parse_memory(value: object, *, compose: bool = False) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return int(value) if value >= 0 else None
-    m = _QTY.match(str(value))
+        return int(value) if 0 <= value <= _LARGEST else None
+    m = _QTY.match(value) if isinstance(value, str) else None
     if not m:
         return None
     number, suffix = float(m.group(1)), m.group(2)
+    if number > _LARGEST:
+        return None
     if compose:
         factor = _COMPOSE.get(suffix.lower(), 1 if suffix == "" else 0)
         return int(number * factor) if factor else None

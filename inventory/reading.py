@@ -24,6 +24,7 @@ from inventory.errors import InputError
 from inventory.model import Fragment, InputAccount, Inventory, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.resolving import resolve
+from inventory.secrets import redact_text
 from inventory.sources import InputFile, InputSet, collect, from_uploads
 
 
@@ -71,8 +72,14 @@ def _describe(data: object) -> str:
                 "(Kubernetes, Compose, Backstage, AsyncAPI, advisor)")
     if not isinstance(data, dict):
         return f"the document is a single {type(data).__name__} value, not an inventory document"
-    keys = ", ".join(sorted(str(k) for k in list(data)[:6]))
+    keys = ", ".join(sorted(_clip(str(k), 40) for k in list(data)[:6]))
     return f"not a recognised inventory document (top-level keys: {keys})"
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` on one line (runs of white space become one space), cut to ``limit`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass
@@ -127,8 +134,10 @@ def _stream_result(item: InputFile, fragment: Fragment) -> FileResult:
     fragment.location = item.location
     skipped = list(fragment.skipped)
     fragment.skipped = []
-    account = InputAccount(item.location, fragment.format, max(fragment.documents, fragment.used + len(skipped)),
-                           fragment.used, len(skipped))
+    # A reader lists the first skipped records one by one and sums up the rest in one entry: the
+    # account counts records, so that documents = used + skipped holds however many were skipped.
+    documents = max(fragment.documents, fragment.used + len(skipped))
+    account = InputAccount(item.location, fragment.format, documents, fragment.used, documents - fragment.used)
     return FileResult(item.location, [fragment], account, skipped, item.folder)
 
 
@@ -155,13 +164,20 @@ def read_file(item: InputFile, context: FileContext, options: ReadOptions) -> Fi
         return _unreadable(item, exc.reason, exc.location)
     except OSError as exc:
         return _unreadable(item, f"cannot be read ({exc.strerror or exc})")
-    result = parse_text(text, context, options)
+    try:
+        result = parse_text(text, context, options)
+    except Exception as exc:  # a bug must lose this one file at most, never the run
+        return _unreadable(item, f"could not be read ({type(exc).__name__}: {_short(exc)})")
     result.folder = item.folder
     return result
 
 
 def _text_result(reader: TextReader, text: str, context: FileContext, options: ReadOptions) -> FileResult:
-    fragment = reader.parse(text, context, options)
+    try:
+        fragment = reader.parse(text, context, options)
+    except Exception as exc:  # a bug in one reader must not lose the other files
+        reason = f"could not be read by the {reader.name} reader ({type(exc).__name__}: {_short(exc)})"
+        fragment = Fragment(context.location, reader.name, documents=1, skipped=[Skipped(context.location, reason)])
     fragment.location = context.location
     skipped, fragment.skipped = list(fragment.skipped), []
     account = InputAccount(context.location, fragment.format, max(fragment.documents, fragment.used + len(skipped), 1),
@@ -229,9 +245,13 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
     return FileResult(location, fragments, account, skipped)
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return text[:120]
+def _short(exc: BaseException) -> str:
+    """The first line of an exception's message, short and with passwords masked."""
+    try:
+        text = str(exc).splitlines()[0] if str(exc) else ""
+    except ValueError:  # a message quoting an integer too long to print
+        return ""
+    return redact_text(text[:120])
 
 
 def _parse_dotenv(data: bytes) -> dict[str, str]:
@@ -261,9 +281,17 @@ def _cache_key(cache: FileCache, item: InputFile, ctx: FileContext, options: Rea
         return cache.key(parts, fh)
 
 
+def _oversized(item: InputFile, options: ReadOptions) -> bool:
+    """A file over the size limit is refused by its size: it is not hashed whole for the cache first."""
+    try:
+        return item.path is not None and os.path.getsize(item.path) > options.limits.max_file_bytes
+    except OSError:
+        return False
+
+
 def _read_one(args: tuple[InputFile, FileContext, ReadOptions, str | None]) -> FileResult:
     item, ctx, options, cache_folder = args
-    if cache_folder is None:
+    if cache_folder is None or _oversized(item, options):
         return read_file(item, ctx, options)
     cache = _CACHES.get(cache_folder) or _CACHES.setdefault(cache_folder, FileCache(cache_folder))
     try:

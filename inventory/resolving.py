@@ -51,6 +51,7 @@ from inventory.model import (
     Unresolved,
 )
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
+from inventory.secrets import redact_text
 
 #: Which reader's spelling of a name wins when records join (earlier wins).
 READER_PRIORITY = ("kubernetes", "compose", "native", "config", "backstage", "asyncapi", "source",
@@ -501,7 +502,9 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         services=tuple(sorted(services, key=lambda s: s.id)),
         resources=tuple(sorted(resources, key=lambda r: r.id)),
         dependencies=tuple(sorted(dependencies, key=lambda d: (d.source, d.target, d.kind, d.via or ""))),
-        skipped=tuple(skipped),
+        # a reason may quote a value from the input: passwords in it are masked here, whoever wrote it,
+        # and it stays on one line
+        skipped=tuple(Skipped(s.location, " ".join(redact_text(s.reason).split())) for s in skipped),
         unresolved=tuple(sorted(unresolved.values(), key=lambda u: (u.source, u.reference, u.evidence.location))),
         joins=tuple(sorted(joins, key=lambda j: j.id)),
         inputs=tuple(sorted(accounts, key=lambda a: a.location)),

@@ -89,6 +89,15 @@ class InputSet:
     skipped: list[Skipped] = field(default_factory=list)
     total_bytes: int = 0
 
+    def admit(self, shown: str, size: int, limits: Limits) -> bool:
+        """Count ``size`` bytes into the run's total; False, with a skip, once the total limit is passed."""
+        if self.total_bytes + size > limits.max_total_bytes:
+            self.skipped.append(Skipped(shown, f"the inputs together are more than the {limits.max_total_bytes:,}-byte "
+                                               "limit for one run; this file was not read"))
+            return False
+        self.total_bytes += size
+        return True
+
 
 def _gunzip(raw: bytes, location: str, limits: Limits) -> bytes:
     out = io.BytesIO()
@@ -130,29 +139,50 @@ def collect(paths: Iterable[str | os.PathLike[str]], limits: Limits) -> InputSet
             continue
         if path.is_dir():
             _collect_dir(path, shown, result, limits)
+        elif not path.is_file():
+            result.skipped.append(Skipped(shown, "is not a regular file (a device, socket or pipe); it was not read"))
         elif _is_zip(str(path)):
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                result.skipped.append(Skipped(shown, f"cannot be read ({exc.strerror})"))
-                continue
-            add_archive(data, shown, result, limits)
+            data = _read_bounded(path, shown, result, limits.max_archive_bytes)
+            if data is not None:
+                add_archive(data, shown, result, limits)
         else:
-            _add_path(path, shown, str(path.parent), result)
+            _add_path(path, shown, str(path.parent), result, limits)
             sibling = path.parent / DOTENV
             if sibling.is_file() and path.name != DOTENV:
-                _add_dotenv(sibling.read_bytes(), str(path.parent), str(sibling), result)
+                env = _read_bounded(sibling, str(sibling), result, limits.max_file_bytes)
+                if env is not None:
+                    _add_dotenv(env, str(path.parent), str(sibling), result)
     return result
 
 
-def _add_path(path: Path, shown: str, folder: str, result: InputSet) -> None:
+def _read_bounded(path: Path, shown: str, result: InputSet, limit: int) -> bytes | None:
+    """The bytes of a file read whole (an archive, a ``.env``), or None with a skip when it is too large
+    or cannot be read."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            result.skipped.append(Skipped(shown, f"is {size:,} bytes, more than the {limit:,}-byte limit; "
+                                                 "it was not read"))
+            return None
+        with open(path, "rb") as fh:
+            return fh.read(limit)  # the size was checked; a file growing meanwhile is cut here
+    except OSError as exc:
+        result.skipped.append(Skipped(shown, f"cannot be read ({exc.strerror or exc})"))
+        return None
+
+
+def _add_path(path: Path, shown: str, folder: str, result: InputSet, limits: Limits) -> None:
     if path.name == DOTENV:
-        try:
-            _add_dotenv(path.read_bytes(), folder, shown, result)
-        except OSError as exc:
-            result.skipped.append(Skipped(shown, f"cannot be read ({exc.strerror})"))
+        env = _read_bounded(path, shown, result, limits.max_file_bytes)
+        if env is not None:
+            _add_dotenv(env, folder, shown, result)
         return
-    result.files.append(InputFile(shown, folder, path=str(path)))
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # reading it reports why it cannot be read
+    if result.admit(shown, min(size, limits.max_file_bytes + 1), limits):
+        result.files.append(InputFile(shown, folder, path=str(path)))
 
 
 def _add_dotenv(data: bytes, folder: str, location: str, result: InputSet) -> None:
@@ -177,9 +207,11 @@ def _collect_dir(root: Path, shown_root: str, result: InputSet, limits: Limits) 
             if not stat.S_ISREG(mode):
                 continue
             if _is_zip(str(full)):
-                add_archive(full.read_bytes(), shown, result, limits)
+                data = _read_bounded(full, shown, result, limits.max_archive_bytes)
+                if data is not None:
+                    add_archive(data, shown, result, limits)
                 continue
-            _add_path(full, shown, str(Path(dirpath)), result)
+            _add_path(full, shown, str(Path(dirpath)), result, limits)
 
 
 def add_archive(data: bytes, shown: str, result: InputSet, limits: Limits) -> None:
@@ -239,7 +271,7 @@ def add_archive(data: bytes, shown: str, result: InputSet, limits: Limits) -> No
             _add_dotenv(content, folder, where, result)
         elif pure.suffix.lower() == ".zip":
             result.skipped.append(Skipped(where, "is an archive inside an archive; nested archives are not opened"))
-        else:
+        elif result.admit(where, len(content), limits):
             result.files.append(InputFile(where, folder, data=content))
 
 
@@ -260,6 +292,6 @@ def from_uploads(uploads: Iterable[tuple[str, bytes]], limits: Limits) -> InputS
         folder = pure.parent.as_posix()
         if pure.name == DOTENV:
             _add_dotenv(data, folder, name, result)
-        else:
+        elif result.admit(name, len(data), limits):
             result.files.append(InputFile(name, folder, data=data))
     return result

@@ -115,6 +115,9 @@ def read_live_sources(specs: Sequence[LiveSource], options: ReadOptions = DEFAUL
                 fragments.append(_FETCHERS[spec.kind](spec, client, options, now))
             except SourceError as exc:
                 skipped.append(Skipped(spec.location, f"the {spec.kind} source could not be read: {exc.reason}"))
+            except Exception as exc:  # a bug reading one answer must not lose the other sources or the files
+                skipped.append(Skipped(spec.location, f"the {spec.kind} source could not be read "
+                                                      f"({type(exc).__name__}); the other inputs were read"))
     finally:
         if own_session:
             http.close()

@@ -1,6 +1,7 @@
 """Getting JSON from a live source over HTTP, defensively.
 
-Every request has a connect and a read timeout. Connection errors, timeouts, HTTP 429 and 5xx are
+Every request has a connect and a read timeout, and the whole answer must arrive within
+``max_seconds``. Connection errors, timeouts, HTTP 429 and 5xx are
 retried a bounded number of times with exponential backoff (``Retry-After`` is honoured up to the
 backoff cap). 401/403/404 and other 4xx fail at once with a :class:`SourceError` that names the
 source, the URL and the status. The body is streamed and cut off at ``max_bytes``. A token is sent
@@ -13,11 +14,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from inventory.errors import SourceError
 
@@ -32,6 +34,9 @@ class HttpSettings:
     backoff: float = 0.5
     max_backoff: float = 8.0
     max_bytes: int = 64 * 1024 * 1024
+    #: The longest one answer may take to arrive: the read timeout bounds each wait for data, so a
+    #: source that sends a byte now and then would otherwise hold the run for ever.
+    max_seconds: float = 300.0
     max_pages: int = 1000
     page_size: int = 500
     verify: bool | str = True
@@ -91,6 +96,26 @@ _STATUS_HINTS = {
 }
 
 
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: each chunk as soon as any data is there (``iter_content`` waits for a full
+    chunk, which a slow source delivers a byte at a time), decompressed, with urllib3's errors as
+    requests' own."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:
+        yield from response.iter_content(chunk_size=64 * 1024)
+        return
+    while True:
+        try:
+            chunk = read1(64 * 1024, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise requests.Timeout(str(exc)) from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.ConnectionError(str(exc)) from None
+        if not chunk:
+            return
+        yield chunk
+
+
 class HttpClient:
     """One live source's HTTP access: its name for messages, its token and the settings."""
 
@@ -133,7 +158,7 @@ class HttpClient:
                     if status in (429,) or status >= 500:
                         reason = f"answered HTTP {status}"
                         retry_after = response.headers.get("Retry-After", "")
-                        if retry_after.isdigit():
+                        if retry_after.isdecimal() and len(retry_after) < 10:
                             wait = min(float(retry_after), s.max_backoff)
                     elif status >= 400:
                         hint = _STATUS_HINTS.get(status, "the request was rejected").format(
@@ -154,17 +179,22 @@ class HttpClient:
     def _body(self, response: requests.Response, shown: str) -> bytes:
         limit = self.settings.max_bytes
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise SourceError(self.source, f"{shown} announced an answer of {int(declared):,} bytes, more than the "
+        if declared.isdecimal() and (len(declared) > 18 or int(declared) > limit):
+            announced = f"{int(declared):,}" if len(declared) <= 18 else f"{declared[:18]}…"
+            raise SourceError(self.source, f"{shown} announced an answer of {announced} bytes, more than the "
                                            f"{limit:,}-byte limit")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_content(chunk_size=64 * 1024):
+        deadline = time.monotonic() + self.settings.max_seconds
+        for chunk in _chunks(response):
             size += len(chunk)
             if size > limit:
                 raise SourceError(self.source, f"{shown} answered more than the {limit:,}-byte limit; "
                                                "narrow the query (a shorter lookback, a filter)")
             chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise SourceError(self.source, f"{shown} took more than {self.settings.max_seconds:g} s to send its "
+                                               "answer; narrow the query (a shorter lookback, a filter)")
         return b"".join(chunks)
 
     def _decode(self, body: bytes, shown: str) -> object:

@@ -120,7 +120,7 @@ def _tags(items: object, wanted: frozenset[str]) -> dict[str, object]:
         for tag in items:
             if isinstance(tag, dict):
                 key = tag.get("key")
-                if key in wanted:
+                if isinstance(key, str) and key in wanted:
                     out[key] = tag.get("value")
     return out
 

@@ -50,7 +50,7 @@ def attributes(items: object, wanted: frozenset[str]) -> dict[str, object]:
         if not isinstance(item, dict):
             continue
         key = item.get("key")
-        if key not in wanted:
+        if not isinstance(key, str) or key not in wanted:
             continue
         value = item.get("value")
         if isinstance(value, dict):
@@ -110,7 +110,8 @@ class _OtlpReading:
             book.skip(where, f"{label} has no scopeSpans (or instrumentationLibrarySpans) list")
             return
         if not isinstance(service, str) or not service.strip():
-            count = sum(len(s.get("spans") or []) for s in scopes if isinstance(s, dict)) or 1
+            count = sum(len(spans) for s in scopes
+                        if isinstance(s, dict) and isinstance(spans := s.get("spans"), list)) or 1
             book.records += count
             for _ in range(count):
                 book.skip(where, f"{label}: the resource has no service.name, so its spans belong to no service")

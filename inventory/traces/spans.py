@@ -67,7 +67,7 @@ def span_kind(value: object) -> int:
         return value if 0 <= value <= 5 else UNSPECIFIED
     if isinstance(value, str):
         text = value.strip().lower()
-        if text.isdigit():
+        if text.isdecimal() and len(text) < 3:
             return span_kind(int(text))
         if text.startswith("span_kind_"):
             text = text[10:]

@@ -399,7 +399,7 @@ def test_objects_without_a_name_and_unread_kinds_are_skipped_with_reasons() -> N
     ]
 
 
-def test_wrong_types_in_fields_are_tolerated() -> None:
+def test_wrong_types_in_fields_are_tolerated_and_each_is_reported() -> None:
     text = (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: odd, labels: [a, b], namespace: 7}\n"
         "spec:\n  replicas: many\n  template:\n    metadata: {labels: nope}\n    spec:\n      containers:\n"
@@ -410,7 +410,29 @@ def test_wrong_types_in_fields_are_tolerated() -> None:
     inv = read_uploads([("odd.yaml", text.encode())])
     [odd] = inv.services
     assert (odd.id, odd.namespace, odd.replicas, odd.cpu_request, odd.memory_request) == ("odd", "7", 1, None, None)
-    assert inv.skipped == ()
+    containers = "Deployment/odd: spec.template.spec.containers"
+    assert [(s.location, s.reason) for s in inv.skipped] == [
+        ("odd.yaml:3 (Deployment/odd)",
+         "Deployment/odd: metadata.labels is a list, not a mapping of names to values; it was ignored"),
+        ("odd.yaml:5 (Deployment/odd)",
+         "Deployment/odd: spec.replicas is a string, not a whole number; it was ignored"),
+        ("odd.yaml:7 (Deployment/odd)", "Deployment/odd: spec.template.metadata.labels is a string, not a mapping of "
+                                        "names to values; it was ignored"),
+        ("odd.yaml:9 (Deployment/odd)", f"{containers}[1] is a string, not a container mapping; it was ignored"),
+        ("odd.yaml:10 (Deployment/odd)", f"{containers}[0].name is a list, not a string; it was ignored"),
+        ("odd.yaml:12 (Deployment/odd)", f"{containers}[0].env is a mapping, not a list of variable mappings; "
+                                         "it was ignored"),
+        ("odd.yaml:14 (Deployment/odd)", f"{containers}[0].resources.requests.cpu is 'lots', not a CPU quantity "
+                                         "(such as 500m); it was ignored"),
+        ("odd.yaml:14 (Deployment/odd)", f"{containers}[0].resources.requests.memory is a list, not a memory "
+                                         "quantity (such as 512Mi); it was ignored"),
+        ("odd.yaml:16 (Deployment/odd)", "Deployment/odd: spec.template.spec.initContainers is a number, not a list "
+                                         "of container mappings; it was ignored"),
+        ("odd.yaml:17 (Deployment/odd)", "Deployment/odd: spec.template.spec.volumes[1] is a number, not a volume "
+                                         "mapping; it was ignored"),
+    ]
+    assert [a.as_dict() for a in inv.inputs] == [
+        {"location": "odd.yaml", "format": "kubernetes", "documents": 11, "used": 1, "skipped": 10}]
 
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12), st.floats(allow_nan=False))
@@ -436,8 +458,8 @@ def test_arbitrary_manifests_never_raise(kind: str, body: dict[str, object]) -> 
     data = {"apiVersion": "v1", "kind": kind, **body}
     doc = Document("fuzz.yaml", 1, 1, data, "")
     fragment = kubernetes.parse_manifests([doc])
-    assert fragment.documents == 1
-    assert fragment.used + len(fragment.skipped) == 1
+    assert fragment.used <= 1
+    assert fragment.documents == fragment.used + len(fragment.skipped)  # wrong fields are entries of their own
     entities, claims, _ = kubernetes.assemble(fragment.extras)
     assert all(c.source in {e.key for e in entities} for c in claims)
 

@@ -38,6 +38,7 @@ class Reply:
     delay: float = 0.0
     raw: bytes | None = None
     content_length: bool = True
+    drip: float = 0.0  # seconds between the bytes of the body (a source that sends a byte now and then)
 
 
 @dataclass
@@ -75,7 +76,13 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.content_length:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if not reply.drip:
+            self.wfile.write(body)
+            return
+        for i in range(len(body)):
+            self.wfile.write(body[i:i + 1])
+            self.wfile.flush()
+            time.sleep(reply.drip)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -224,6 +231,18 @@ def test_an_oversized_body_is_cut_off(site: Site, content_length: bool) -> None:
     assert "-byte limit" in skip.reason and "1,000" in skip.reason
 
 
+def test_a_source_sending_a_byte_now_and_then_is_cut_off_at_the_answer_deadline(site: Site) -> None:
+    # every byte arrives well within the read timeout, so only a deadline on the whole answer stops it
+    site.routes["/api/dependencies"] = [Reply(body=DEPENDENCIES, drip=0.02)]
+    settings = HttpSettings(read_timeout=1.0, retries=0, max_seconds=0.3)
+    started = time.monotonic()
+    fragments, (skip,), _ = _read(LiveSource("jaeger", site.url), settings=settings)
+    assert time.monotonic() - started < 1.5  # the whole body would take about 5 s
+    assert fragments == []
+    assert skip.reason == (f"the jaeger source could not be read: {site.url}/api/dependencies took more than 0.3 s "
+                           "to send its answer; narrow the query (a shorter lookback, a filter)")
+
+
 def test_an_unreachable_source_is_reported(site: Site) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -279,6 +298,21 @@ def test_a_repeated_cursor_stops_paging_with_a_message(site: Site) -> None:
     (note,) = fragment.skipped
     assert note.reason == ("the catalog sent a page cursor it had sent before (after 2 pages and 2 entities); "
                            "paging stopped there, so entities may be missing")
+    assert fragment.documents == fragment.used + len(fragment.skipped)
+
+
+def test_paging_stops_at_the_page_limit_with_a_message(site: Site) -> None:
+    # a catalog that always has a next page (a new cursor each time) is read for max_pages pages only
+    site.routes["/api/catalog/entities/by-query"] = [
+        Reply(body={"items": [_entity(f"svc-{i}", f"u{i}")], "pageInfo": {"nextCursor": f"c{i}"}})
+        for i in range(10)]
+    settings = HttpSettings(retries=0, max_pages=3)
+    (fragment,), skipped, _ = _read(LiveSource("backstage", site.url), settings=settings)
+    assert skipped == []
+    assert len(site.seen) == 3
+    assert sorted(e.name for e in fragment.entities) == ["svc-0", "svc-1", "svc-2"]
+    (note,) = fragment.skipped
+    assert note.reason == "paging stopped after 3 pages (the page limit); entities may be missing"
     assert fragment.documents == fragment.used + len(fragment.skipped)
 
 
