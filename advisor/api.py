@@ -7,12 +7,15 @@ what they return; nothing here prints, except the optional progress display on a
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
 
 from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
@@ -23,7 +26,8 @@ from inventory.errors import ConfigError
 from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
-from inventory.reading import read_inputs, resolve_results
+from inventory.options import ReadOptions
+from inventory.reading import file_keys, read_inputs, resolve_results
 from inventory.sources import InputSet, collect, from_uploads
 
 #: Below this many input bytes, parsing stays in this process (worker start-up costs more).
@@ -65,6 +69,17 @@ def _without_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@lru_cache(maxsize=1)
+def _advisor_version() -> str:
+    """A digest of the advisor package's source: a cached report made by other code never matches."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _input_bytes(inputs: InputSet) -> int:
@@ -118,13 +133,39 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
     stages = Stages(timings if timings is not None else {}, show=progress)
     n = workers if workers is not None else _default_workers(inputs)
     options = config.read_options()
+    sources = list(live) if live is not None else config.live_sources()
+    repositories: list[str | os.PathLike[str]] = list(git) if git else list(config.co_change.repositories)
+    keys: list[str | None] | None = None
+    run_key: str | None = None
+    if cache is not None and cache.enabled:
+        with stages.stage("digest", f"{len(inputs.files):,} files"):
+            keys = file_keys(inputs, options, cache)
+        if not sources and not repositories and None not in keys:
+            # nothing but files: a run over the very same files and configuration gives the same report
+            run_key = cache.key(["report", _advisor_version(), repr(config), repr(inputs.skipped),
+                                 repr(sorted(inputs.dotenv_locations.items())), *(k or "" for k in keys)])
+            previous = cache.get(run_key)
+            if isinstance(previous, Report):
+                if progress:
+                    print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
+                          file=sys.stderr)
+                return previous
+    report = _analyze_read(inputs, config, options, stages, n, sources, repositories, cache, keys, progress)
+    if run_key is not None and cache is not None:
+        with stages.stage("store"):
+            cache.put(run_key, report)
+    return report
+
+
+def _analyze_read(inputs: InputSet, config: Config, options: ReadOptions, stages: Stages, n: int,
+                  sources: list[LiveSource], repositories: list[str | os.PathLike[str]], cache: FileCache | None,
+                  keys: list[str | None] | None, progress: bool) -> Report:
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
-        results = read_inputs(inputs, options, workers=n, cache=cache)
+        results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys)
     if cache is not None and progress:
         reused = sum(1 for r in results if r.cached)
         print(f"advisor: {reused:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",
               file=sys.stderr)
-    sources = list(live) if live is not None else config.live_sources()
     live_fragments: list[Fragment] = []
     failed: list[Skipped] = []
     if sources:
@@ -133,7 +174,7 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
     with stages.stage("resolve", f"{sum(len(r.fragments) for r in results):,} fragments"):
         inventory = resolve_results(inputs, results, options, extra_fragments=live_fragments, extra_skipped=failed,
                                     extra_accounts=live_accounts(live_fragments, failed))
-    repositories = list(git) if git else list(config.co_change.repositories)
+    del results  # the per-file parse results: the inventory holds what is needed from here on
     history = None
     if repositories:
         with stages.stage("history", f"{len(repositories)} path(s)"):

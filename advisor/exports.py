@@ -119,6 +119,7 @@ def report_as_dict(report: Report) -> dict[str, Any]:
             for c in report.clusters
         ],
         "proposals": [proposal_as_dict(p) for p in report.proposals],
+        "notes": list(inv.notes),
         "skipped": [s.as_dict() for s in inv.skipped],
         "unresolved": [
             {"source": u.source, "reference": u.reference, "location": u.evidence.location,
@@ -196,6 +197,10 @@ def render_markdown(report: Report) -> str:
         lines += ["## Clusters", "", "| cluster | members | cohesion |", "|---|---|---|"]
         for c in report.clusters:
             lines.append(f"| {md(c.id)} | {', '.join(md(m) for m in c.members)} | {c.cohesion:.2f} |")
+        lines.append("")
+    if inv.notes:
+        lines += ["## Notes on the inputs", ""]
+        lines += [f"- {md(n)}" for n in inv.notes]
         lines.append("")
     if inv.unresolved:
         lines += ["## Unresolved references", "", "| from | reference | where | reason |", "|---|---|---|---|"]

@@ -231,6 +231,8 @@ class Fragment:
     extras: list[object] = field(default_factory=list)
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     owners: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Sentences about the input as a whole for the report (sampling, broken traces ...).
+    notes: list[str] = field(default_factory=list)
 
     def account(self) -> InputAccount:
         return InputAccount(self.location, self.format, self.documents, self.used, len(self.skipped))
@@ -340,6 +342,7 @@ class Inventory:
     unresolved: tuple[Unresolved, ...] = ()
     joins: tuple[Join, ...] = ()
     inputs: tuple[InputAccount, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def service(self, service_id: str) -> Service | None:
         for s in self.services:

@@ -289,15 +289,11 @@ def _oversized(item: InputFile, options: ReadOptions) -> bool:
         return False
 
 
-def _read_one(args: tuple[InputFile, FileContext, ReadOptions, str | None]) -> FileResult:
-    item, ctx, options, cache_folder = args
-    if cache_folder is None or _oversized(item, options):
+def _read_one(args: tuple[InputFile, FileContext, ReadOptions, str | None, str | None]) -> FileResult:
+    item, ctx, options, cache_folder, key = args
+    if cache_folder is None or key is None:
         return read_file(item, ctx, options)
     cache = _CACHES.get(cache_folder) or _CACHES.setdefault(cache_folder, FileCache(cache_folder))
-    try:
-        key = _cache_key(cache, item, ctx, options)
-    except OSError:
-        return read_file(item, ctx, options)
     cached = cache.get(key)
     if isinstance(cached, FileResult):
         cached.cached = True
@@ -307,14 +303,33 @@ def _read_one(args: tuple[InputFile, FileContext, ReadOptions, str | None]) -> F
     return result
 
 
+def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache) -> list[str | None]:
+    """The cache key of every input file, in :func:`read_inputs` order (None: not cacheable)."""
+    keys: list[str | None] = []
+    for item, ctx in _contexts(inputs):
+        if not cache.enabled or _oversized(item, options):
+            keys.append(None)
+            continue
+        try:
+            keys.append(_cache_key(cache, item, ctx, options))
+        except OSError:
+            keys.append(None)
+    return keys
+
+
 def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1,
-                cache: FileCache | None = None) -> list[FileResult]:
+                cache: FileCache | None = None, keys: Sequence[str | None] | None = None) -> list[FileResult]:
     """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes.
 
-    With a ``cache``, files whose content (and context) was read before are not parsed again.
+    With a ``cache``, files whose content (and context) was read before are not parsed again
+    (``keys`` from :func:`file_keys` when the caller already has them).
     """
     folder = str(cache.folder) if cache is not None and cache.enabled else None
-    jobs = [(item, ctx, options, folder) for item, ctx in _contexts(inputs)]
+    contexts = _contexts(inputs)
+    if folder is not None and cache is not None and keys is None:
+        keys = file_keys(inputs, options, cache)
+    jobs = [(item, ctx, options, folder, keys[i] if keys is not None else None)
+            for i, (item, ctx) in enumerate(contexts)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(_read_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))

@@ -507,6 +507,7 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         skipped=tuple(Skipped(s.location, " ".join(redact_text(s.reason).split())) for s in skipped),
         unresolved=tuple(sorted(unresolved.values(), key=lambda u: (u.source, u.reference, u.evidence.location))),
         joins=tuple(sorted(joins, key=lambda j: j.id)),
+        notes=tuple(redact_text(n) for f in fragments for n in f.notes),
         inputs=tuple(sorted(accounts, key=lambda a: a.location)),
     )
 

@@ -104,6 +104,10 @@ st.subheader("What was read, per format")
 st.dataframe(format_summary(loaded.base), hide_index=True, width="stretch", key="per_format")
 st.subheader("What was read, per source")
 st.dataframe(input_table(loaded.base), hide_index=True, width="stretch", key="per_source")
+if inv.notes:
+    st.subheader("Notes on the inputs")
+    for note in inv.notes:
+        st.text(note)
 
 st.subheader(f"Skipped ({len(inv.skipped):,})")
 if inv.skipped:

@@ -263,6 +263,7 @@ class EdgeBook:
                                                         f"listed above (only the first {MAX_LISTED_SKIPS} are listed)"))
         if summary is not None:
             fragment.extras.append(summary)
+            fragment.notes.append(f"{self.location}: {summary.describe()}")
         return fragment
 
     def summary(self, **counts: object) -> TraceSummary:

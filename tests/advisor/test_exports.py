@@ -246,3 +246,17 @@ def test_no_secret_value_in_any_rendering() -> None:
     # the connection strings are still cited, with the password masked
     assert "postgres://app:***@orders-db:5432/orders" in renderings["json"]
     assert "postgres://app:\\*\\*\\*@orders-db:5432/orders" in renderings["markdown"]
+
+
+def test_trace_notes_reach_the_report() -> None:
+    """Sampling and broken traces are reported: the trace reader's summary is a note of the report."""
+    from advisor.api import analyze_paths
+
+    broken = Path(__file__).resolve().parents[1] / "fixtures" / "traces" / "otlp-shop-kafka-db-broken.jsonl"
+    report = analyze_paths([str(broken)])
+    data = json.loads(render_json(report))
+    assert len(data["notes"]) == 1
+    note = data["notes"][0]
+    assert note.startswith(f"{broken}: ")
+    assert "have a parent span that is not in the input" in note
+    assert "## Notes on the inputs" in render_markdown(report)

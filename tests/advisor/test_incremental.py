@@ -1,0 +1,41 @@
+"""A second run over unchanged files reuses the report; any change to a file or the configuration
+analyses again."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from advisor.api import analyze_paths
+from advisor.config import Config, Weights
+from advisor.exports import render_json
+from inventory.cache import FileCache
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inventory"
+
+
+def test_unchanged_inputs_reuse_the_report_and_changes_do_not(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, inventory)
+    cache = tmp_path / "cache"
+    first_timings: dict[str, float] = {}
+    first = analyze_paths([inventory], cache=FileCache(cache), timings=first_timings)
+    assert "read" in first_timings and "store" in first_timings
+
+    again_timings: dict[str, float] = {}
+    again = analyze_paths([inventory], cache=FileCache(cache), timings=again_timings)
+    assert "read" not in again_timings  # nothing was parsed
+    assert render_json(again) == render_json(first)
+
+    other_config = Config(weights=Weights(shared_datastore=4.0))
+    changed_timings: dict[str, float] = {}
+    analyze_paths([inventory], other_config, cache=FileCache(cache), timings=changed_timings)
+    assert "read" in changed_timings  # another configuration: analysed again (files still from the cache)
+
+    orders = inventory / "k8s" / "shop" / "orders.yaml"
+    orders.write_text(orders.read_text().replace("ORDER_HISTORY_URL", "ORDER_ARCHIVE_URL"))
+    edited_timings: dict[str, float] = {}
+    edited = analyze_paths([inventory], cache=FileCache(cache), timings=edited_timings)
+    assert "read" in edited_timings
+    assert render_json(edited) != render_json(first)
+    assert "ORDER_ARCHIVE_URL" in render_json(edited)
