@@ -7,21 +7,19 @@ what they return; nothing here prints, except the optional progress display on a
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 
 from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
 from advisor.model import Report
-from inventory.cache import FileCache
+from inventory.cache import FileCache, source_digest
 from inventory.errors import ConfigError
 from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
@@ -71,15 +69,9 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-@lru_cache(maxsize=1)
 def _advisor_version() -> str:
     """A digest of the advisor package's source: a cached report made by other code never matches."""
-    digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    return source_digest(Path(__file__).resolve().parent)
 
 
 def _input_bytes(inputs: InputSet) -> int:

@@ -351,3 +351,32 @@ def schema_hint(key: str, env: Mapping[str, str]) -> str | None:
         if value and _SCHEMA_VALUE.match(value.strip()):
             return value.strip()
     return None
+
+
+_COMMAND_WAIT = re.compile(
+    r"\b(?:nc|netcat|ncat)\b(?:\s+-[A-Za-z]+(?:\s+\d+)?)*\s+(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*)\s+(?P<port>\d{2,5})"
+    r"|\b(?:nslookup|host|dig|ping)\s+(?:-[A-Za-z]+\s+)*(?P<host2>[A-Za-z][A-Za-z0-9.\-]*)"
+    r"|(?:^|\s)-h\s*(?P<host3>[A-Za-z][A-Za-z0-9.\-]*)"
+    r"|--host[= ](?P<host4>[A-Za-z][A-Za-z0-9.\-]*)"
+    r"|\bwait-for(?:-it)?(?:\.sh)?\s+(?P<host5>[A-Za-z][A-Za-z0-9.\-]*):(?P<port5>\d{2,5})"
+)
+
+
+def find_command_addresses(text: str) -> list[tuple[Address, bool]]:
+    """Addresses in a command line: ``(address, named_as_host)``.
+
+    Everything :func:`find_addresses` sees, plus the hosts a command waits for or connects to by
+    name (``nc -z db 5432``, ``nslookup db``, ``pg_isready -h db``, ``--host=db``,
+    ``wait-for-it db:5432``), for which ``named_as_host`` is True.
+
+    >>> [(a.host, a.port, named) for a, named in find_command_addresses("until nc -z orders-db 5432; do sleep 1; done")]
+    [('orders-db', 5432, True)]
+    """
+    found: list[tuple[Address, bool]] = [(a, False) for a in find_addresses(text)]
+    for m in _COMMAND_WAIT.finditer(text):
+        host = next(m.group(g) for g in ("host", "host2", "host3", "host4", "host5") if m.group(g))
+        port = m.group("port") or m.group("port5")
+        for addr in find_addresses(f"{host}:{port}" if port else host, key="host"):
+            if all(addr.host != f.host for f, _ in found):
+                found.append((addr, True))
+    return found

@@ -32,14 +32,18 @@ def default_cache_dir() -> Path:
 
 
 @cache
-def code_version() -> str:
-    """A digest of the inventory package's source: entries made by other code never match."""
+def source_digest(package_root: Path) -> str:
+    """A digest of a package's Python source: cache entries made by other code never match."""
     digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
+    for path in sorted(package_root.rglob("*.py")):
+        digest.update(str(path.relative_to(package_root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def code_version() -> str:
+    """The digest of the inventory package (the readers), which every cache key includes."""
+    return source_digest(Path(__file__).resolve().parent)
 
 
 def _safe_dir(path: Path) -> bool:

@@ -51,7 +51,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from inventory.addresses import find_addresses, is_strong, schema_hint
+from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.documents import Document
 from inventory.model import (
@@ -76,13 +76,6 @@ _SERVICE_KEYS = frozenset({"image", "build", "command", "environment", "depends_
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOTENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 _MAX_NESTING = 10
-_COMMAND_WAIT = re.compile(
-    r"\b(?:nc|netcat|ncat)\b(?:\s+-[A-Za-z]+(?:\s+\d+)?)*\s+(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*)\s+(?P<port>\d{2,5})"
-    r"|\b(?:nslookup|host|dig|ping)\s+(?:-[A-Za-z]+\s+)*(?P<host2>[A-Za-z][A-Za-z0-9.\-]*)"
-    r"|(?:^|\s)-h\s*(?P<host3>[A-Za-z][A-Za-z0-9.\-]*)"
-    r"|--host[= ](?P<host4>[A-Za-z][A-Za-z0-9.\-]*)"
-    r"|\bwait-for(?:-it)?(?:\.sh)?\s+(?P<host5>[A-Za-z][A-Za-z0-9.\-]*):(?P<port5>\d{2,5})"
-)
 _PROJECT_CHARS = re.compile(r"[^a-z0-9_-]")
 
 
@@ -871,13 +864,7 @@ def _command_claims(svc: _Service, ctx: _Context) -> None:
             continue
         used: set[str] = set()
         text = interpolate(raw, ctx.env, used)
-        found: list[tuple[Address, str | None]] = [(a, None) for a in find_addresses(text)]
-        for m in _COMMAND_WAIT.finditer(text):
-            host = next(m.group(g) for g in ("host", "host2", "host3", "host4", "host5") if m.group(g))
-            port = m.group("port") or m.group("port5")
-            for addr in find_addresses(f"{host}:{port}" if port else host, key="host"):
-                if all(addr.host != f.host for f, _ in found):
-                    found.append((addr, "host"))
+        found = [(a, "host" if named else None) for a, named in find_command_addresses(text)]
         if not found:
             continue
         location = ctx.positions.at(svc.name, what)

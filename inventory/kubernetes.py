@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from inventory.addresses import find_addresses, is_strong, schema_hint
+from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
 from inventory.documents import Document
@@ -66,12 +66,6 @@ _IGNORED_KINDS = {
     "ResourceQuota": "quotas",
     "PriorityClass": "scheduling",
 }
-_COMMAND_WAIT = re.compile(
-    r"\b(?:nc|netcat|ncat)\b(?:\s+-[A-Za-z]+(?:\s+\d+)?)*\s+(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*)\s+(?P<port>\d{2,5})"
-    r"|\b(?:nslookup|host|dig|ping)\s+(?:-[A-Za-z]+\s+)*(?P<host2>[A-Za-z][A-Za-z0-9.\-]*)"
-    r"|\s-h\s*(?P<host3>[A-Za-z][A-Za-z0-9.\-]*)"
-    r"|--host[= ](?P<host4>[A-Za-z][A-Za-z0-9.\-]*)"
-)
 _VAR_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
@@ -1074,14 +1068,7 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
                 claim(addr, var.location, f"env {var.name}={redact_env(var.name, shown)} in {where}", var.name)
         for kind_s, text, loc in c.strings:
             expanded = _expand(text, env_values)
-            found = list(find_addresses(expanded))
-            for m in _COMMAND_WAIT.finditer(expanded):
-                host = m.group("host") or m.group("host2") or m.group("host3") or m.group("host4")
-                port = m.group("port")
-                for addr in find_addresses(f"{host}:{port}" if port else host, key="host"):
-                    if all(addr.host != f.host for f in found):
-                        found.append(addr)
-            for addr in found:
+            for addr, _ in find_command_addresses(expanded):
                 claim(addr, loc, f"{kind_s} `{_clip(redact_text(expanded))}` in {where}", "host")
     for name in w.config_volumes:
         cm = lookup(name)
