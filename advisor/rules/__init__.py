@@ -29,6 +29,7 @@ from advisor.rules import (
     single_consumer_topic,
     sync_calls,
     sync_cycle,
+    traffic_tooling,
 )
 from advisor.rules.base import GroupContext, Indexes, Rule
 
@@ -40,7 +41,7 @@ RULES: tuple[Rule, ...] = tuple(
                 shared_datastore, sync_cycle, mutual_calls, chatty_pair, single_consumer_topic, lockstep_change,
                 same_owner, entity_overlap, independent_release,
                 pass_through, nano_service, sync_calls, declared_dependency, cross_team, different_runtime,
-                scaling_mismatch, hub, security_boundary,
+                scaling_mismatch, hub, security_boundary, traffic_tooling,
             )
         ),
         key=lambda r: r.code,
