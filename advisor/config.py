@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from inventory.documents import DEFAULT_LIMITS, Limits, SafeLoader
+from inventory.documents import DEFAULT_LIMITS, Limits, safe_load
 from inventory.errors import ConfigError
 from inventory.live import LiveSource, parse_lookback
 from inventory.options import DEFAULT_OWNER_KEYS, ReadOptions
@@ -324,7 +324,7 @@ def load_config(path: str | os.PathLike[str] | None) -> Config:
     except OSError as exc:
         raise ConfigError(f"cannot read the configuration {p}: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - safe loader only
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"the configuration {p} is not valid YAML: {exc}") from None
     config = parse_config(data, source=str(p))

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
-from inventory.documents import Document
+from inventory.documents import Document, kind_of
 from inventory.model import (
     Address,
     Claim,
@@ -405,28 +405,14 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
-def _kind_of(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "empty" if value is None else type(value).__name__
-
-
 def _problem(service: object) -> str | None:
     """Why a service entry cannot be read, or None when its shape is fine."""
     if not isinstance(service, dict):
-        return f"a service must be a mapping of settings, not {_kind_of(service)}"
+        return f"a service must be a mapping of settings, not {kind_of(service)}"
     for key, (types, wanted) in _TYPES.items():
         value = service.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, types)):
-            return f"`{key}` must be {wanted}, not {_kind_of(value)}"
+            return f"`{key}` must be {wanted}, not {kind_of(value)}"
     for key in ("depends_on", "links", "external_links", "volumes_from", "profiles"):
         value = service.get(key)
         items = list(value) if isinstance(value, dict | list) else []

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import yaml
 
-from inventory.documents import SafeLoader
+from inventory.documents import safe_load
 
 _PROPERTY = re.compile(r"^\s*(?P<key>[A-Za-z0-9_.\-\[\]/]+)\s*[=:]\s*(?P<value>.*?)\s*$")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(?P<value>.*?)\s*$")
@@ -72,7 +72,7 @@ def iter_config_values(text: str) -> Iterator[tuple[str | None, str, int]]:
             structured = None
     if structured is None and ":" in text and "\n" in text.strip() and not _looks_properties(text):
         try:
-            structured = yaml.load(text, Loader=SafeLoader)  # noqa: S506 - safe loader only
+            structured = safe_load(text)
         except (yaml.YAMLError, RecursionError):
             structured = None
         if not isinstance(structured, dict | list):

@@ -293,10 +293,35 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return f"is not valid YAML: {problem}"
 
 
+def safe_load(text: str) -> object:
+    """One YAML document through the safe loader (libyaml's CSafeLoader when present): the only
+    way YAML is parsed anywhere in the project. Raises :class:`yaml.YAMLError` on bad YAML."""
+    loader = SafeLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+def kind_of(value: object) -> str:
+    """What a value is, for a reason a person reads: ``a string``, ``a mapping`` ..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "empty" if value is None else f"a {type(value).__name__} value"
+
+
 def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) -> object:
     """Parse one YAML document safely; raise InputError with a readable reason."""
     try:
-        data = yaml.load(chunk, Loader=SafeLoader)  # noqa: S506 - SafeLoader/CSafeLoader only
+        data = safe_load(chunk)
     except yaml.YAMLError as exc:
         raise InputError(location, _yaml_error(exc)) from None
     except RecursionError:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
-from inventory.documents import Document
+from inventory.documents import Document, kind_of
 from inventory.model import Address, Claim, EntityRecord, Evidence, Fragment, NamedTarget, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.quantities import parse_cpu, parse_memory
@@ -495,20 +495,6 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _kind_of(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "empty" if value is None else f"a {type(value).__name__} value"
-
-
 class _Shape:
     """Finds the fields of one object that the reader touches but that have the wrong type.
 
@@ -527,7 +513,7 @@ class _Shape:
         where = self.doc.at(*needles) if self.doc.text else self.doc.where
         shown = _one_line(".".join(path).replace(".[", "["))
         self.problems.append(Skipped(f"{where} ({self.title})",
-                                     f"{self.title}: {shown} is {_kind_of(value)}, not {wanted}; it was ignored"))
+                                     f"{self.title}: {shown} is {kind_of(value)}, not {wanted}; it was ignored"))
 
     def mapping(self, parent: dict, path: Sequence[str], wanted: str = "a mapping") -> dict:
         value = parent.get(path[-1])
@@ -566,7 +552,7 @@ class _Shape:
     def quantity(self, parent: dict, path: Sequence[str], parse: Callable[[object], object], wanted: str) -> None:
         value = parent.get(path[-1])
         if value is not None and parse(value) is None:
-            shown = redact_text(repr(value)[:40]) if isinstance(value, str) else _kind_of(value)
+            shown = redact_text(repr(value)[:40]) if isinstance(value, str) else kind_of(value)
             self.problems.append(Skipped(
                 f"{self.doc.at(*[p.strip('[]') for p in path if not p.strip('[]').isdecimal()])} ({self.title})",
                 f"{self.title}: {_one_line('.'.join(path).replace('.[', '['))} is {shown}, not {wanted}; "
