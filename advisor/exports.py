@@ -13,8 +13,9 @@ import io
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
 from typing import Any
+
+import orjson
 
 from advisor.model import Impact, PlanStep, Proposal, Report, ServiceMetrics, Signal
 from inventory.model import Dependency, Evidence, Resource, Service
@@ -22,66 +23,90 @@ from inventory.model import Dependency, Evidence, Resource, Service
 TOOL = {"name": "sprawl-advisor", "version": "0.1.0"}
 
 
-def _evidence(items: Iterable[Evidence]) -> list[dict[str, str]]:
-    return [e.as_dict() for e in items]
+# Evidence dicts are shared between the places that cite the same evidence (one dict per Evidence
+# object in one rendering): a dependency's evidence is often cited again by a proposal's signal.
 
 
-def _service(s: Service, metrics: ServiceMetrics | None) -> dict[str, Any]:
+class _Evidence:
+    """Evidence as plain data, one dict per distinct :class:`Evidence` for one rendering."""
+
+    def __init__(self) -> None:
+        self.seen: dict[Evidence, dict[str, str]] = {}
+
+    def __call__(self, items: Iterable[Evidence]) -> list[dict[str, str]]:
+        seen = self.seen
+        out = []
+        for e in items:
+            d = seen.get(e)
+            if d is None:
+                d = seen[e] = {"detail": e.detail, "location": e.location, "reader": e.reader}
+            out.append(d)
+        return out
+
+
+def _metrics(m: ServiceMetrics) -> dict[str, Any]:
+    return {"acs": m.acs, "ads": m.ads, "ais": m.ais, "cluster": m.cluster, "cycle": m.cycle,
+            "datastores": list(m.datastores), "fan_in": m.fan_in, "fan_out": m.fan_out, "hub": m.hub,
+            "instability": m.instability, "pagerank": m.pagerank, "siy": m.siy}
+
+
+def _service(s: Service, metrics: ServiceMetrics | None, evidence: _Evidence) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "id": s.id, "name": s.name, "namespace": s.namespace, "owner": s.owner, "repo": s.repo,
-        "runtime": s.runtime, "images": list(s.images), "replicas": s.replicas, "cpu_request": s.cpu_request,
-        "memory_request": s.memory_request, "labels": dict(sorted(s.labels.items())), "workloads": list(s.workloads),
-        "system": s.system, "lifecycle": s.lifecycle, "description": s.description, "aliases": list(s.aliases),
-        "sources": list(s.sources), "evidence": _evidence(s.evidence),
+        "aliases": list(s.aliases), "cpu_request": s.cpu_request, "description": s.description,
+        "evidence": evidence(s.evidence), "id": s.id, "images": list(s.images),
+        "labels": dict(sorted(s.labels.items())), "lifecycle": s.lifecycle, "memory_request": s.memory_request,
+        "name": s.name, "namespace": s.namespace, "owner": s.owner, "replicas": s.replicas, "repo": s.repo,
+        "runtime": s.runtime, "sources": list(s.sources), "system": s.system, "workloads": list(s.workloads),
     }
     if metrics is not None:
-        m = asdict(metrics)
-        m.pop("id", None)
-        m["datastores"] = list(metrics.datastores)
-        out["metrics"] = m
+        out["metrics"] = _metrics(metrics)
     return out
 
 
-def _resource(r: Resource) -> dict[str, Any]:
+def _resource(r: Resource, evidence: _Evidence) -> dict[str, Any]:
     return {
-        "id": r.id, "name": r.name, "kind": r.kind, "technology": r.technology, "namespace": r.namespace,
-        "owner": r.owner, "external": r.external, "images": list(r.images), "replicas": r.replicas,
-        "cpu_request": r.cpu_request, "memory_request": r.memory_request, "aliases": list(r.aliases),
-        "sources": list(r.sources), "evidence": _evidence(r.evidence),
+        "aliases": list(r.aliases), "cpu_request": r.cpu_request, "evidence": evidence(r.evidence),
+        "external": r.external, "id": r.id, "images": list(r.images), "kind": r.kind,
+        "memory_request": r.memory_request, "name": r.name, "namespace": r.namespace, "owner": r.owner,
+        "replicas": r.replicas, "sources": list(r.sources), "technology": r.technology,
     }
 
 
-def _dependency(d: Dependency) -> dict[str, Any]:
+def _dependency(d: Dependency, evidence: _Evidence) -> dict[str, Any]:
     return {
-        "source": d.source, "target": d.target, "kind": d.kind, "protocol": d.protocol, "via": d.via,
-        "role": d.role, "weight": d.weight, "errors": d.errors, "operations": list(d.operations),
-        "bases": list(d.bases), "evidence": _evidence(d.evidence),
+        "bases": list(d.bases), "errors": d.errors, "evidence": evidence(d.evidence), "kind": d.kind,
+        "operations": list(d.operations), "protocol": d.protocol, "role": d.role, "source": d.source,
+        "target": d.target, "via": d.via, "weight": d.weight,
     }
 
 
-def _signal(s: Signal) -> dict[str, Any]:
-    return {"code": s.code, "name": s.name, "direction": s.direction, "points": s.points, "summary": s.summary,
-            "services": list(s.services), "evidence": _evidence(s.evidence)}
+def _signal(s: Signal, evidence: _Evidence) -> dict[str, Any]:
+    return {"code": s.code, "direction": s.direction, "evidence": evidence(s.evidence), "name": s.name,
+            "points": s.points, "services": list(s.services), "summary": s.summary}
 
 
 def _impact(i: Impact) -> dict[str, Any]:
-    out = asdict(i)
-    out["assumptions"] = list(i.assumptions)
-    out["extra"] = dict(i.extra)
-    return out
+    return {
+        "assumptions": list(i.assumptions), "cpu_freed": i.cpu_freed, "cpu_request": i.cpu_request,
+        "cross_team_edges_removed": i.cross_team_edges_removed, "cycles_removed": i.cycles_removed,
+        "deployments_fewer": i.deployments_fewer, "edges_in_process": i.edges_in_process,
+        "extra": dict(i.extra), "memory_freed": i.memory_freed, "memory_request": i.memory_request,
+        "repositories_fewer": i.repositories_fewer, "services_after": i.services_after,
+        "services_before": i.services_before, "sync_edges_in_process": i.sync_edges_in_process,
+    }
 
 
 def _plan(step: PlanStep) -> dict[str, Any]:
-    return {"stage": step.stage, "title": step.title, "changes": list(step.changes), "risks": list(step.risks)}
+    return {"changes": list(step.changes), "risks": list(step.risks), "stage": step.stage, "title": step.title}
 
 
-def proposal_as_dict(p: Proposal) -> dict[str, Any]:
+def proposal_as_dict(p: Proposal, evidence: _Evidence | None = None) -> dict[str, Any]:
+    ev = evidence or _Evidence()
     return {
-        "id": p.id, "rank": p.rank, "title": p.title, "members": list(p.members), "score": p.score,
-        "cluster": p.cluster, "stability": p.stability,
-        "signals": [_signal(s) for s in p.signals], "counter_signals": [_signal(s) for s in p.counter_signals],
-        "impact": _impact(p.impact), "plan": [_plan(s) for s in p.plan],
-        "decision": dict(p.decision) if p.decision else None,
+        "cluster": p.cluster, "counter_signals": [_signal(s, ev) for s in p.counter_signals],
+        "decision": dict(p.decision) if p.decision else None, "id": p.id, "impact": _impact(p.impact),
+        "members": list(p.members), "plan": [_plan(s) for s in p.plan], "rank": p.rank, "score": p.score,
+        "signals": [_signal(s, ev) for s in p.signals], "stability": p.stability, "title": p.title,
     }
 
 
@@ -90,53 +115,65 @@ def report_as_dict(report: Report) -> dict[str, Any]:
     inv = report.inventory
     metrics = {m.id: m for m in report.service_metrics}
     sysm = report.system_metrics
+    ev = _Evidence()
     return {
-        "schema_version": report.schema_version,
-        "tool": TOOL,
-        "settings": dict(report.settings),
-        "summary": {
-            "services": len(inv.services), "resources": len(inv.resources), "dependencies": len(inv.dependencies),
-            "clusters": len(report.clusters), "proposals": len(report.proposals), "skipped": len(inv.skipped),
-            "unresolved": len(inv.unresolved), "inputs": len(inv.inputs),
-        },
-        "inputs": [a.as_dict() for a in inv.inputs],
-        "services": [_service(s, metrics.get(s.id)) for s in inv.services],
-        "resources": [_resource(r) for r in inv.resources],
-        "dependencies": [_dependency(d) for d in inv.dependencies],
-        "joins": [{"id": j.id, "names": list(j.names), "rule": j.rule} for j in inv.joins],
-        "metrics": {
-            "services": sysm.services, "resources": sysm.resources, "dependencies": dict(sysm.dependencies),
-            "cycles": [list(c) for c in sysm.cycles], "mutual_pairs": [list(p) for p in sysm.mutual_pairs],
-            "hubs": list(sysm.hubs),
-            "shared_datastores": {k: list(v) for k, v in sorted(sysm.shared_datastores.items())},
-            "infrastructure": list(sysm.infrastructure), "cross_team_edges": sysm.cross_team_edges,
-            "modularity": sysm.modularity,
-        },
-        "coupling": [{"a": e.a, "b": e.b, "weight": e.weight, "reasons": list(e.reasons)} for e in report.coupling],
         "clusters": [
-            {"id": c.id, "members": list(c.members), "internal_weight": c.internal_weight,
-             "external_weight": c.external_weight, "cohesion": round(c.cohesion, 4)}
+            {"cohesion": round(c.cohesion, 4), "external_weight": c.external_weight, "id": c.id,
+             "internal_weight": c.internal_weight, "members": list(c.members)}
             for c in report.clusters
         ],
-        "proposals": [proposal_as_dict(p) for p in report.proposals],
+        "coupling": [{"a": e.a, "b": e.b, "reasons": list(e.reasons), "weight": e.weight} for e in report.coupling],
+        "dependencies": [_dependency(d, ev) for d in inv.dependencies],
+        "inputs": [{"documents": a.documents, "format": a.format, "location": a.location, "skipped": a.skipped,
+                    "used": a.used} for a in inv.inputs],
+        "joins": [{"id": j.id, "names": list(j.names), "rule": j.rule} for j in inv.joins],
+        "metrics": {
+            "cross_team_edges": sysm.cross_team_edges, "cycles": [list(c) for c in sysm.cycles],
+            "dependencies": dict(sysm.dependencies), "hubs": list(sysm.hubs),
+            "infrastructure": list(sysm.infrastructure), "modularity": sysm.modularity,
+            "mutual_pairs": [list(p) for p in sysm.mutual_pairs], "resources": sysm.resources,
+            "services": sysm.services,
+            "shared_datastores": {k: list(v) for k, v in sorted(sysm.shared_datastores.items())},
+        },
         "notes": list(inv.notes),
-        "skipped": [s.as_dict() for s in inv.skipped],
+        "proposals": [proposal_as_dict(p, ev) for p in report.proposals],
+        "resources": [_resource(r, ev) for r in inv.resources],
+        "schema_version": report.schema_version,
+        "services": [_service(s, metrics.get(s.id), ev) for s in inv.services],
+        "settings": dict(report.settings),
+        "skipped": [{"location": s.location, "reason": s.reason} for s in inv.skipped],
+        "summary": {
+            "clusters": len(report.clusters), "dependencies": len(inv.dependencies), "inputs": len(inv.inputs),
+            "proposals": len(report.proposals), "resources": len(inv.resources), "services": len(inv.services),
+            "skipped": len(inv.skipped), "unresolved": len(inv.unresolved),
+        },
+        "tool": dict(TOOL),
         "unresolved": [
-            {"source": u.source, "reference": u.reference, "location": u.evidence.location,
-             "detail": u.evidence.detail, "reader": u.evidence.reader, "reason": u.reason}
+            {"detail": u.evidence.detail, "location": u.evidence.location, "reader": u.evidence.reader,
+             "reason": u.reason, "reference": u.reference, "source": u.source}
             for u in inv.unresolved
         ],
     }
 
 
 def render_json(report: Report, *, pretty: bool = False) -> str:
-    """The report as JSON: compact by default (the C encoder; indenting is several times slower on
-    large inventories), indented with ``pretty``. Either way keys are sorted: byte-identical for
-    the same inputs and seed."""
+    """The report as JSON, compact by default, indented with ``pretty``; keys sorted either way, so
+    the same inputs and seed give byte-identical output.
+
+    The encoder is orjson: on 20,000 services the report is about 115 MB and the standard library's
+    C encoder took 1.3 s of it where orjson takes 0.15 s. Floats are written in their shortest
+    round-trip form (``0.0000603547``, not ``6.03547e-05``). An integer beyond 64 bits, which only a
+    hostile input can produce, is out of orjson's range: such a report goes through the standard
+    library instead, with the same keys and structure.
+    """
     data = report_as_dict(report)
-    if pretty:
-        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+    option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
+    try:
+        return orjson.dumps(data, option=option).decode("utf-8") + "\n"
+    except orjson.JSONEncodeError:
+        if pretty:
+            return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 # ----------------------------------------------------------------------------------------------
