@@ -104,6 +104,32 @@ def test_json_is_byte_identical_across_runs(rules_report: Report) -> None:
     json.loads(first)
 
 
+def test_json_keys_are_sorted_in_every_object_and_pretty_is_the_same_data(rules_report: Report) -> None:
+    objects = 0
+
+    def sorted_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        nonlocal objects
+        objects += 1
+        keys = [k for k, _ in pairs]
+        assert keys == sorted(keys)
+        return dict(pairs)
+
+    data = json.loads(render_json(rules_report), object_pairs_hook=sorted_keys)
+    assert objects > 100
+    assert json.loads(render_json(rules_report, pretty=True)) == data
+    assert render_json(rules_report, pretty=True).startswith('{\n  "clusters": [')
+
+
+def test_an_integer_beyond_64_bits_still_renders(rules_report: Report) -> None:
+    import dataclasses
+
+    service = dataclasses.replace(rules_report.inventory.services[0], replicas=2**70)
+    inventory = dataclasses.replace(rules_report.inventory,
+                                    services=(service, *rules_report.inventory.services[1:]))
+    data = json.loads(render_json(dataclasses.replace(rules_report, inventory=inventory)))
+    assert data["services"][0]["replicas"] == 2**70
+
+
 def test_json_does_not_depend_on_the_order_files_were_written(tmp_path: Path) -> None:
     # four fixtures that share no service name
     names = ["shared-datastore-MERGE.yaml", "mutual-calls-MERGE.yaml", "pass-through-MERGE.yaml",
