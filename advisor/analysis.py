@@ -7,21 +7,22 @@ times them. It never reads files (``inventory`` does) and never renders (``expor
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Protocol
 
 import networkx as nx
 
-from advisor.clustering import choose_resolution, cluster_services
+from advisor.clustering import LouvainGraph, cluster_services
 from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
-from advisor.graph import build_coupling_graph, build_dependency_graph, coupling_edges
-from advisor.metrics import find_hubs, service_metrics, system_metrics
+from advisor.graph import build_coupling_graph, build_dependency_graph, coupling_edges, service_dependency_graph
+from advisor.metrics import find_hubs, service_metrics, sync_cycles_among, system_metrics
 from advisor.model import Cluster, Proposal, Report
 from advisor.proposals import evaluate_group, propose_merges
 from advisor.rules import Indexes
-from advisor.stability import co_assignment
+from advisor.stability import co_assignment, memberships, together
 from inventory.model import Evidence, Inventory
 
 
@@ -56,9 +57,14 @@ def _clusters(G: nx.Graph, communities: Sequence[Sequence[str]]) -> tuple[Cluste
 
 def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTimer | None = None,
                       history: ChangeHistory | None = None,
-                      co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] | None = None
-                      ) -> Report:
-    """Analyse one resolved inventory with ``config``; the report carries everything shown later."""
+                      co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] | None = None,
+                      executor: Executor | None = None) -> Report:
+    """Analyse one resolved inventory with ``config``; the report carries everything shown later.
+
+    With an ``executor`` (the worker processes that read the files), the stability runs, which need
+    nothing but the coupling graph, go to a worker as soon as the clusters are known and run while
+    this process computes the metrics and the proposals. The figures are the same either way.
+    """
     timer: StageTimer = stages or _NoTimer()
     with timer.stage("graph", f"{len(inventory.services):,} services, {len(inventory.dependencies):,} dependencies"):
         dependency_graph = build_dependency_graph(inventory)
@@ -70,29 +76,36 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
             extra = {pair: (config.weights.co_change * degree, f"changed together ({degree:.0%})")
                      for pair, (degree, _) in co_change.items()}
         coupling, info = build_coupling_graph(inventory, config, hubs=hubs, extra_pairs=extra)
+    spread = config.clustering
     with timer.stage("cluster"):
-        if config.clustering.resolution == "auto":
-            resolution = choose_resolution(coupling, factor=config.clustering.factor)
-        else:
-            resolution = float(config.clustering.resolution)
-        communities = cluster_services(
-            coupling, resolution=resolution, seed=config.seed,
-            min_size=config.clustering.min_size, max_size=config.clustering.max_size,
-        )
+        louvain = LouvainGraph(coupling)
+        auto = spread.resolution == "auto"
+        resolution = louvain.resolution(spread.factor) if auto else float(spread.resolution)
+        communities = cluster_services(louvain, resolution=resolution, seed=config.seed,
+                                       min_size=spread.min_size, max_size=spread.max_size)
         clusters = _clusters(coupling, communities)
+        runs: Future[list[list[int]]] | None = None
+        if executor is not None:
+            runs = executor.submit(memberships, louvain, resolution, range(spread.seeds), spread.resolution_spread)
     with timer.stage("metrics"):
         cluster_of = {m: c.id for c in clusters for m in c.members}
-        per_service = service_metrics(inventory, dependency_graph, hubs=hubs, clusters=cluster_of)
+        services_graph = service_dependency_graph(dependency_graph)
+        cycles = sync_cycles_among(services_graph)
+        per_service = service_metrics(inventory, dependency_graph, hubs=hubs, clusters=cluster_of,
+                                      services_graph=services_graph, cycles=cycles)
         system = system_metrics(inventory, dependency_graph, hubs=hubs, coupling=info, coupling_graph=coupling,
-                                clusters=communities)
+                                clusters=communities, services_graph=services_graph, cycles=cycles)
     with timer.stage("propose", f"{len(clusters):,} clusters"):
         index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), co_change, history=history)
         proposals = propose_merges([(c.id, c.members) for c in clusters], index, system)
     with timer.stage("stability", f"{len(proposals):,} proposals"):
-        spread = config.clustering
-        together = co_assignment(coupling, [p.members for p in proposals], resolution=resolution,
-                                 seeds=range(spread.seeds), multipliers=spread.resolution_spread)
-        proposals = [replace(p, stability=s) for p, s in zip(proposals, together, strict=True)]
+        groups = [p.members for p in proposals]
+        if runs is not None:
+            stability = together(louvain, runs.result(), groups)
+        else:
+            stability = co_assignment(louvain, groups, resolution=resolution, seeds=range(spread.seeds),
+                                      multipliers=spread.resolution_spread)
+        proposals = [replace(p, stability=s) for p, s in zip(proposals, stability, strict=True)]
     settings = config_as_dict(config)
     settings["resolution_used"] = round(resolution, 6)
     settings["hubs"] = list(hubs)

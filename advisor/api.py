@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,6 +68,17 @@ def _without_cycle_collection() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+@contextmanager
+def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
+    """The worker processes of one analysis: they parse the files, then stay for the stability runs
+    (see :func:`advisor.analysis.analyze_inventory`). None when the files are read in this process."""
+    if n <= 1 or len(inputs.files) <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        yield pool
 
 
 def _advisor_version() -> str:
@@ -142,18 +154,19 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                     print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
                           file=sys.stderr)
                 return previous
-    report = _analyze_read(inputs, config, options, stages, n, sources, repositories, cache, keys, progress)
+    with _worker_pool(n, inputs) as pool:
+        report = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress)
     if run_key is not None and cache is not None:
         with stages.stage("store"):
             cache.put(run_key, report)
     return report
 
 
-def _analyze_read(inputs: InputSet, config: Config, options: ReadOptions, stages: Stages, n: int,
-                  sources: list[LiveSource], repositories: list[str | os.PathLike[str]], cache: FileCache | None,
-                  keys: list[str | None] | None, progress: bool) -> Report:
+def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,
+                  n: int, sources: list[LiveSource], repositories: list[str | os.PathLike[str]],
+                  cache: FileCache | None, keys: list[str | None] | None, progress: bool) -> Report:
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
-        results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys)
+        results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool)
     if cache is not None and progress:
         reused = sum(1 for r in results if r.cached)
         print(f"advisor: {reused:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",
@@ -171,7 +184,7 @@ def _analyze_read(inputs: InputSet, config: Config, options: ReadOptions, stages
     if repositories:
         with stages.stage("history", f"{len(repositories)} path(s)"):
             inventory, history = _history(inventory, repositories, config)
-    return analyze_inventory(inventory, config, stages=stages, history=history)
+    return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool)
 
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,

@@ -39,10 +39,11 @@ def sync_cycles(dependency_graph: nx.MultiDiGraph) -> tuple[tuple[str, ...], ...
     >>> sync_cycles(build_dependency_graph(inv))
     (('a', 'b'),)
     """
-    return _sync_cycles(service_dependency_graph(dependency_graph))
+    return sync_cycles_among(service_dependency_graph(dependency_graph))
 
 
-def _sync_cycles(services: nx.DiGraph) -> tuple[tuple[str, ...], ...]:
+def sync_cycles_among(services: nx.DiGraph) -> tuple[tuple[str, ...], ...]:
+    """:func:`sync_cycles` from the :func:`~advisor.graph.service_dependency_graph` already built."""
     sync = nx.DiGraph()
     sync.add_edges_from((u, v) for u, v, kinds in services.edges(data="kinds") if "sync" in kinds)
     return strongly_connected_groups(sync)
@@ -76,6 +77,8 @@ def service_metrics(
     *,
     hubs: Iterable[str] = (),
     clusters: Mapping[str, str] | None = None,
+    services_graph: nx.DiGraph | None = None,
+    cycles: Sequence[Sequence[str]] | None = None,
 ) -> tuple[ServiceMetrics, ...]:
     """:class:`~advisor.model.ServiceMetrics` for every service, sorted by id.
 
@@ -93,6 +96,9 @@ def service_metrics(
     * ``cycle``: index into :func:`sync_cycles`; ``datastores``: datastore resources it uses.
     * ``hub``: whether the id is in ``hubs``; ``cluster``: ``clusters[id]`` when given.
 
+    ``services_graph`` (:func:`~advisor.graph.service_dependency_graph` of ``dependency_graph``) and
+    ``cycles`` (:func:`sync_cycles`) may be passed when the caller has them already.
+
     Examples
     --------
     >>> from advisor.graph import build_dependency_graph
@@ -106,9 +112,9 @@ def service_metrics(
     (2, 1, 1, 0.666667, 1, 0, ('database:db',))
     """
     D = dependency_graph
-    S = service_dependency_graph(D)
+    S = services_graph if services_graph is not None else service_dependency_graph(D)
     hub_set = set(hubs)
-    cycle_of = {m: i for i, members in enumerate(_sync_cycles(S)) for m in members}
+    cycle_of = {m: i for i, members in enumerate(sync_cycles_among(S) if cycles is None else cycles) for m in members}
     for _, _, data in S.edges(data=True):
         data["rank_weight"] = math.log1p(data["weight"])
     rank = nx.pagerank(S, weight="rank_weight") if len(S) else {}
@@ -149,6 +155,8 @@ def system_metrics(
     coupling: CouplingInfo | None = None,
     coupling_graph: nx.Graph | None = None,
     clusters: Sequence[Sequence[str]] | None = None,
+    services_graph: nx.DiGraph | None = None,
+    cycles: Sequence[Sequence[str]] | None = None,
 ) -> SystemMetrics:
     """:class:`~advisor.model.SystemMetrics` for the whole inventory.
 
@@ -158,6 +166,7 @@ def system_metrics(
     it); ``cross_team_edges`` counts dependencies between two services whose known owners differ;
     ``modularity`` is the standard (resolution 1) weighted modularity of ``clusters`` (completed
     with singletons) on ``coupling_graph``, when both are given and the graph has edges.
+    ``services_graph`` and ``cycles`` as for :func:`service_metrics`.
 
     Examples
     --------
@@ -169,7 +178,7 @@ def system_metrics(
     >>> m.mutual_pairs, m.cycles, m.cross_team_edges, dict(m.dependencies)["declared"]
     ((('a', 'b'),), (), 2, 1)
     """
-    S = service_dependency_graph(dependency_graph)
+    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph)
     counts: dict[str, int] = dict.fromkeys(DEPENDENCY_KINDS, 0)
     for d in inventory.dependencies:
         counts[d.kind] = counts.get(d.kind, 0) + 1
@@ -188,7 +197,7 @@ def system_metrics(
         services=len(inventory.services),
         resources=len(inventory.resources),
         dependencies=counts,
-        cycles=_sync_cycles(S),
+        cycles=sync_cycles_among(S) if cycles is None else tuple(tuple(c) for c in cycles),
         mutual_pairs=mutual,
         hubs=tuple(sorted(set(hubs))),
         shared_datastores=dict(coupling.shared_datastores) if coupling else {},

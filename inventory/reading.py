@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from inventory import asyncapi, backstage, compose, kubernetes, native
@@ -318,8 +318,10 @@ def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache) -> list[
 
 
 def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1,
-                cache: FileCache | None = None, keys: Sequence[str | None] | None = None) -> list[FileResult]:
-    """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes.
+                cache: FileCache | None = None, keys: Sequence[str | None] | None = None,
+                pool: Executor | None = None) -> list[FileResult]:
+    """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes
+    (those of ``pool`` when given: the caller keeps them for later work).
 
     With a ``cache``, files whose content (and context) was read before are not parsed again
     (``keys`` from :func:`file_keys` when the caller already has them).
@@ -331,8 +333,11 @@ def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, wor
     jobs = [(item, ctx, options, folder, keys[i] if keys is not None else None)
             for i, (item, ctx) in enumerate(contexts)]
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(_read_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+        chunksize = max(1, len(jobs) // (workers * 8))
+        if pool is not None:
+            return list(pool.map(_read_one, jobs, chunksize=chunksize))
+        with ProcessPoolExecutor(max_workers=workers) as own:
+            return list(own.map(_read_one, jobs, chunksize=chunksize))
     return [_read_one(job) for job in jobs]
 
 

@@ -9,7 +9,7 @@ import pytest
 from planted import labels, planted_partition
 from sklearn.metrics import adjusted_rand_score
 
-from advisor.clustering import choose_resolution, cluster_services, co_assignment, partition_of
+from advisor.clustering import choose_resolution, cluster_services, partition_of
 
 NO_CAP = 10**9
 
@@ -88,12 +88,6 @@ def test_partition_of_completes_with_singletons() -> None:
         ["a", "b", "c"], ["x"], ["y"], ["z"]]
 
 
-def test_co_assignment_of_robust_and_arbitrary_groups() -> None:
-    G = two_triangles()
-    assert co_assignment(G, [("a", "b", "c"), ("a", "x")], seeds=range(3)) == {("a", "b", "c"): 1.0,
-                                                                               ("a", "x"): 0.0}
-
-
 @pytest.mark.parametrize("n", [300, 2000])
 def test_auto_resolution_recovers_planted_groups(n: int) -> None:
     G, truth = planted_partition(n, seed=1)
@@ -104,8 +98,8 @@ def test_default_resolution_lumps_small_groups_together() -> None:
     G, truth = planted_partition(2000, seed=1)
     auto = ari(G, truth, cluster_services(G, seed=42))
     default = ari(G, truth, cluster_services(G, resolution=1.0, seed=42, max_size=NO_CAP))
-    assert default < 0.5  # measured 0.372
-    assert auto - default > 0.4  # measured 0.617
+    assert default < 0.5  # measured 0.389 (0.372 with networkx Louvain)
+    assert auto - default > 0.4  # measured 0.600
 
 
 def test_weakly_joined_cliques_split_along_the_weak_link() -> None:

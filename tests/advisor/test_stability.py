@@ -37,3 +37,19 @@ def test_the_figures_are_deterministic_and_count_every_run() -> None:
 
 def test_a_member_missing_from_the_graph_is_never_together() -> None:
     assert co_assignment(two_cliques_and_a_bridge(), [("a1", "ghost")], resolution=1.0) == [0.0]
+
+
+def test_runs_in_a_worker_process_give_the_same_figures_as_in_this_one() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    from advisor.analysis import analyze_inventory
+    from advisor.config import Config
+    from inventory.reading import read_paths
+
+    inventory = read_paths([Path(__file__).resolve().parents[2] / "examples" / "inventory"])
+    here = analyze_inventory(inventory, Config())
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        there = analyze_inventory(inventory, Config(), executor=pool)
+    assert [p.stability for p in here.proposals] and all(p.stability is not None for p in here.proposals)
+    assert [(p.members, p.stability) for p in there.proposals] == [(p.members, p.stability) for p in here.proposals]
