@@ -24,7 +24,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import replace
 
 from inventory.model import Address
 from inventory.secrets import looks_secret, redact_text
@@ -96,8 +95,28 @@ _LOCAL_HOSTS = frozenset({  # the process itself or every interface: never a dep
 })
 
 
+#: Answers of :func:`is_address_key` and :func:`find_addresses` already worked out: the same
+#: variable names and values recur in every service of an inventory (an OTLP endpoint, a Kafka
+#: bootstrap list). Both are pure functions of their arguments; the caches are emptied when full.
+_ADDRESS_KEYS: dict[str | None, bool] = {}
+_FOUND: dict[tuple[str, str | None], tuple[Address, ...]] = {}
+_CACHE_ENTRIES = 50_000
+_CACHED_TEXT = 256  # longer texts are not remembered (bounds the cache to a few MB)
+
+
 def is_address_key(key: str | None) -> bool:
     """True when a key or variable name says its value is an address (``*_HOST``, ``*_URL`` ...)."""
+    known = _ADDRESS_KEYS.get(key)
+    if known is None:
+        if key is not None and len(key) > _CACHED_TEXT:
+            return _is_address_key(key)
+        if len(_ADDRESS_KEYS) >= _CACHE_ENTRIES:
+            _ADDRESS_KEYS.clear()
+        known = _ADDRESS_KEYS[key] = _is_address_key(key)
+    return known
+
+
+def _is_address_key(key: str | None) -> bool:
     words = [w.lower() for w in _KEY_WORD.findall(key or "") if not w.isdigit()]
     if not words:
         return False
@@ -148,8 +167,10 @@ def _split_hosts(hosts: str) -> Iterator[tuple[str, int | None]]:
         yield host, _port(port)
 
 
-def _url_addresses(text: str) -> Iterator[Address]:
+def _url_addresses(text: str, spans: list[tuple[int, int]]) -> Iterator[Address]:
+    """The URLs of ``text``; the span of every URL match is appended to ``spans``."""
     for m in _URL.finditer(text):
+        spans.append(m.span())
         scheme = m.group("scheme").lower()
         if scheme in ("file", "data", "mailto", "urn", "git", "ssh+git"):
             continue
@@ -220,6 +241,17 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
     """
     if not text or not isinstance(text, str):
         return []
+    if len(text) > _CACHED_TEXT:
+        return _find_addresses(text, key)
+    found = _FOUND.get((text, key))
+    if found is None:
+        if len(_FOUND) >= _CACHE_ENTRIES:
+            _FOUND.clear()
+        found = _FOUND[text, key] = tuple(_find_addresses(text, key))
+    return list(found)
+
+
+def _find_addresses(text: str, key: str | None) -> list[Address]:
     if ":" not in text and "$" not in text and "@" not in text and "=" not in text \
             and not (".svc" in text or is_address_key(key)):
         return []  # no URL, host:port, DSN or variable, and no key that makes a bare host count
@@ -235,28 +267,31 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
             seen.add(k)
             found.append(addr)
 
-    if "jdbc:" in text.lower():
+    # Each pattern runs only when the text holds what every match of it needs (a cheap substring
+    # test): most values are a plain host:port or URL, and a regex scan costs far more.
+    colon = ":" in text
+    if colon and "jdbc:" in text.lower():
         for addr in _jdbc_addresses(text):
             add(addr)
-    for m in _URL.finditer(text):
-        spans.append(m.span())
-    for addr in _url_addresses(text):
-        add(addr)
-    for m in _GO_MYSQL.finditer(text):
-        host = _clean_host(m.group("host"))
-        if host:
-            add(Address(host, _port(m.group("port")), "mysql", m.group("db"), m.group(0), "dsn"))
-            spans.append(m.span())
+    if "://" in text:
+        for addr in _url_addresses(text, spans):
+            add(addr)
+    if "@" in text and "(" in text:
+        for m in _GO_MYSQL.finditer(text):
+            host = _clean_host(m.group("host"))
+            if host:
+                add(Address(host, _port(m.group("port")), "mysql", m.group("db"), m.group(0), "dsn"))
+                spans.append(m.span())
     for addr in _dsn_addresses(text):
         add(addr)
-    for m in _KUBELET.finditer(text):
-        host = m.group("name").lower().replace("_", "-")
-        if _clean_host(host):
-            add(Address(host, None, None, None, m.group(0), "kubelet"))
+    if "_SERVICE_HOST" in text:
+        for m in _KUBELET.finditer(text):
+            host = m.group("name").lower().replace("_", "-")
+            if _clean_host(host):
+                add(Address(host, None, None, None, m.group(0), "kubelet"))
     secret_key = bool(key) and looks_secret(key or "")
-    for m in _HOSTPORT_GROUPS.finditer(text):
-        if secret_key:
-            break  # a password or token is never a host; it must not become a reference either
+    # a password or token is never a host; it must not become a reference either
+    for m in _HOSTPORT_GROUPS.finditer(text) if colon and not secret_key else ():
         if any(a <= m.start() < b for a, b in spans):
             continue
         host = _clean_host(m.group("host"))
@@ -267,7 +302,7 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
         host = _clean_host(bare) if bare and " " not in bare and bare.lower() not in _NOT_HOSTS else None
         if host and (is_address_key(key) or ".svc" in host):
             add(Address(host, None, None, None, bare, "bare"))
-    return [replace(a, raw=redact_text(a.raw)) for a in found]
+    return [Address(a.host, a.port, a.scheme, a.database, redact_text(a.raw), a.form) for a in found]
 
 
 def is_strong(address: Address, key: str | None = None) -> bool:

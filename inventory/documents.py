@@ -24,6 +24,8 @@ from functools import cached_property
 from itertools import pairwise
 
 import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from inventory.errors import InputError, LimitExceeded
 from inventory.model import Skipped
@@ -153,6 +155,9 @@ def decode(data: bytes, location: str) -> str:
 
 
 _DOC_START = re.compile(r"^---(?=\s|$)", re.MULTILINE)
+# The same marker on any line but the first. Starting with a newline rather than ``^`` lets the
+# regex engine jump from newline to newline instead of trying every position: ten times faster.
+_LATER_DOC_START = re.compile(r"\n---(?=\s|$)", re.MULTILINE)
 _DOC_END = re.compile(r"^\.\.\.(?=\s|$)", re.MULTILINE)
 _ALIAS = re.compile(r"(?:^|[\s\[{,:\-])\*[^\s\[\]{},]+")
 
@@ -168,7 +173,8 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
 
     Chunks with nothing but comments and blank lines (Helm's empty templates) are dropped.
     """
-    starts = [m.start() for m in _DOC_START.finditer(text)]
+    starts = [0] if _DOC_START.match(text) else []
+    starts.extend(m.start() + 1 for m in _LATER_DOC_START.finditer(text))
     bounds = [0, *starts] if not starts or starts[0] != 0 else starts
     bounds.append(len(text))
     line = 1
@@ -177,7 +183,7 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
         line += text.count("\n", prev, begin)
         prev = begin
         chunk = text[begin:end]
-        ended = _DOC_END.search(chunk)
+        ended = _DOC_END.search(chunk) if "..." in chunk else None
         if ended:
             chunk = chunk[: ended.start()]
         body = chunk[3:] if chunk.startswith("---") else chunk
@@ -248,7 +254,10 @@ def _could_be_deep(text: str, max_depth: int) -> bool:
     at its key's indentation, so two levels can share one column: half the depth is the bound)."""
     if text.count("[") + text.count("{") > max_depth:
         return True
-    return re.search(f"^[ \\-?]{{{max_depth // 2},}}", text, re.MULTILINE) is not None
+    # a line that starts with max_depth // 2 such characters: the first line, or one after a
+    # newline (a pattern that starts with the newline is much faster to search than ``^``)
+    run = f"[ \\-?]{{{max_depth // 2}}}"
+    return re.match(run, text) is not None or re.search("\n" + run, text) is not None
 
 
 #: A run of digits long enough to be an integer whose decimal text Python refuses to build.
@@ -293,9 +302,200 @@ def _yaml_error(exc: yaml.YAMLError) -> str:
     return f"is not valid YAML: {problem}"
 
 
+# Fast construction. libyaml parses and composes the node tree in C, but PyYAML then builds the
+# Python values in Python, node by node, through a generic dispatcher (``construct_object``) with
+# generators and bookkeeping per node: a third of the YAML time on a large inventory. The builder
+# below turns the tree of the common tags (str, map, seq and the implicit scalars) into the same
+# values directly; anything else (merge keys ``<<``, ``!!set``/``!!omap``/``!!pairs``, unknown
+# tags, non-scalar keys) or any error makes it give up, and PyYAML's own constructor then builds
+# the same node tree again: the result, or the exception, is always exactly PyYAML's.
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_INT = "tag:yaml.org,2002:int"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class _Unusual(Exception):
+    """A node the fast builder leaves to PyYAML's constructor."""
+
+
+#: The other scalar tags PyYAML's safe constructor knows, with its constructors (none keeps state:
+#: they read the node's value and class attributes only, so one shared instance serves them all).
+_STATELESS = SafeConstructor()
+_SCALARS = {
+    tag: getattr(_STATELESS, SafeConstructor.yaml_constructors[tag].__name__)
+    for tag in ("tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary")
+}
+_BOOLS = SafeConstructor.bool_values
+#: Integers written with this many characters are left to PyYAML's constructor. Shorter ones have
+#: fewer than 14,000 bits in any base (sexagesimal included), so a value the fast builder made
+#: never needs the huge-integer check of :func:`load_yaml_chunk`.
+_LONG_INT_TEXT = 1000
+
+
+def _scalar(tag: str, node: ScalarNode) -> object:
+    """The value of a scalar node that is not a plain string, as PyYAML's safe constructor makes it."""
+    value = node.value
+    if tag == _INT:
+        if len(value) >= _LONG_INT_TEXT:
+            raise _Unusual("a long integer")  # see _load
+        if value.isascii() and value.isdigit() and (value[0] != "0" or value == "0"):
+            return int(value)  # what construct_yaml_int does with plain decimal digits (0123 is octal)
+        return SafeConstructor.construct_yaml_int(_STATELESS, node)
+    if tag == _NULL:
+        return None
+    if tag == _BOOL:
+        return _BOOLS[value.lower()]
+    constructor = _SCALARS.get(tag)
+    if constructor is None:
+        raise _Unusual(tag)
+    return constructor(node)
+
+
+def _build(node: Node) -> object:
+    """The value of a node tree without aliases (every node is reached once)."""
+    cls = node.__class__
+    if cls is ScalarNode:
+        return node.value if node.tag == _STR else _scalar(node.tag, node)  # type: ignore[arg-type]
+    if cls is MappingNode and node.tag == _MAP:
+        data: dict[object, object] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not ScalarNode:
+                raise _Unusual("a key that is not a scalar")  # unhashable: PyYAML says so
+            # merge ``<<`` and value ``=`` keys have their own tags, left to PyYAML by _scalar
+            key = key_node.value if key_node.tag == _STR else _scalar(key_node.tag, key_node)
+            if value_node.__class__ is ScalarNode and value_node.tag == _STR:
+                data[key] = value_node.value
+            else:
+                data[key] = _build(value_node)
+        return data
+    if cls is SequenceNode and node.tag == _SEQ:
+        return [
+            item.value if item.__class__ is ScalarNode and item.tag == _STR else _build(item)
+            for item in node.value
+        ]
+    raise _Unusual(node.tag)
+
+
+def _build_shared(node: Node, built: dict[Node, object]) -> object:
+    """The value of a node tree that may hold aliases: a node reached twice gives the same object,
+    and a collection is registered before its items so that a recursive alias refers to it."""
+    if node in built:
+        return built[node]
+    cls = node.__class__
+    if cls is ScalarNode:
+        value = node.value if node.tag == _STR else _scalar(node.tag, node)  # type: ignore[arg-type]
+        built[node] = value
+        return value
+    if cls is MappingNode and node.tag == _MAP:
+        data: dict[object, object] = {}
+        built[node] = data
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not ScalarNode:
+                raise _Unusual("a key that is not a scalar")
+            key = _build_shared(key_node, built)
+            data[key] = _build_shared(value_node, built)
+        return data
+    if cls is SequenceNode and node.tag == _SEQ:
+        items: list[object] = []
+        built[node] = items
+        items.extend(_build_shared(item, built) for item in node.value)
+        return items
+    raise _Unusual(node.tag)
+
+
+_Resolvers = tuple[tuple[str, re.Pattern[str]], ...]  # (tag, pattern) pairs, tried in order
+
+
+def _implicit_resolvers() -> tuple[dict[str, _Resolvers], _Resolvers]:
+    """The safe loader's implicit resolvers by first character, wildcard ones appended as it does."""
+    table: dict[str | None, list[tuple[str, re.Pattern[str]]]] = getattr(SafeLoader, "yaml_implicit_resolvers")  # noqa: B009
+    wildcard = tuple(table.get(None, ()))
+    return {first: (*resolvers, *wildcard) for first, resolvers in table.items() if first is not None}, wildcard
+
+
+_IMPLICIT, _WILDCARD = _implicit_resolvers()
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag of a plain scalar, as PyYAML's ``Resolver.resolve`` gives it."""
+    for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
+        if regexp.match(value):
+            return tag
+    return _STR
+
+
+#: Tags of the short plain scalars seen so far (keys and small values recur in every document);
+#: it stops growing when full.
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_ENTRIES = 100_000
+_RESOLVED_LENGTH = 64
+
+
+class _FastResolving:
+    """Resolver hooks for libyaml's composer, which calls them for every node: the same tags as
+    PyYAML's ``Resolver`` when no path resolver is registered (none is, in the safe loader), with
+    less work per call."""
+
+    def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool] | bool) -> str:
+        if kind is ScalarNode:
+            if implicit[0]:  # type: ignore[index]  # a plain scalar: its tag depends on its text
+                tag = _RESOLVED.get(value)  # type: ignore[arg-type]
+                if tag is None:
+                    tag = _resolve_plain(value)  # type: ignore[arg-type]
+                    if len(value) <= _RESOLVED_LENGTH and len(_RESOLVED) < _RESOLVED_ENTRIES:  # type: ignore[arg-type]
+                        _RESOLVED[value] = tag  # type: ignore[index]
+                return tag
+            return _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: object, current_index: object) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+#: The libyaml loader with the resolver hooks above; None without libyaml (or if a path resolver was
+#: ever registered, which the cheap hooks do not apply), and then safe_load uses the stock loader.
+_FastLoader: type | None = None
+if LIBYAML and not getattr(SafeLoader, "yaml_path_resolvers"):  # noqa: B009
+    _FastLoader = type("_FastLoader", (_FastResolving, SafeLoader), {})
+
+
 def safe_load(text: str) -> object:
     """One YAML document through the safe loader (libyaml's CSafeLoader when present): the only
-    way YAML is parsed anywhere in the project. Raises :class:`yaml.YAMLError` on bad YAML."""
+    way YAML is parsed anywhere in the project. Raises :class:`yaml.YAMLError` on bad YAML.
+
+    The values are built by the fast builder above, which gives exactly what ``CSafeLoader``
+    gives, errors included (see tests/inventory/test_fast_yaml.py)."""
+    return _load(text)[0]
+
+
+def _load(text: str) -> tuple[object, bool]:
+    """:func:`safe_load`, and whether the fast builder made the value: then it holds no integer
+    written with :data:`_LONG_INT_TEXT` characters or more (those are left to PyYAML)."""
+    if _FastLoader is None:
+        return _stock_load(text), False
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()  # parse errors are raised here, as by the stock loader
+        if node is None:
+            return None, True
+        try:
+            # Without an anchor (``&``) no node can be reached twice: no need to track them.
+            return (_build_shared(node, {}) if "&" in text else _build(node)), True
+        except Exception:  # anything unusual or wrong: PyYAML decides, its value or its own error
+            return loader.construct_document(node), False
+    finally:
+        loader.dispose()
+
+
+def _stock_load(text: str) -> object:
+    """:func:`safe_load` through PyYAML's constructor alone (the reference the fast one matches)."""
     loader = SafeLoader(text)
     try:
         return loader.get_single_data()
@@ -321,7 +521,7 @@ def kind_of(value: object) -> str:
 def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) -> object:
     """Parse one YAML document safely; raise InputError with a readable reason."""
     try:
-        data = safe_load(chunk)
+        data, built = _load(chunk)
     except yaml.YAMLError as exc:
         raise InputError(location, _yaml_error(exc)) from None
     except RecursionError:
@@ -331,7 +531,7 @@ def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) 
         # IndexError ... on values such as ``2023-02-30``, ``!!bool maybe``, an empty ``!!int`` or
         # an integer of 5,000 digits: the document is unreadable, the run goes on.
         raise InputError(location, _value_error(exc)) from None
-    if _LONG_NUMBER.search(chunk) and _holds_huge_int(data):  # 0x..., 0b... and 1:2:3 literals
+    if not built and _LONG_NUMBER.search(chunk) and _holds_huge_int(data):  # 0x..., 0b... and 1:2:3 literals
         raise InputError(location, _value_error(ValueError("integer string conversion")))
     if "&" in chunk and _ALIAS.search(chunk):
         _check_expansion(data, limits, location)

@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from typing import Any
 
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
@@ -380,22 +381,24 @@ def _workload(doc: Document, obj: dict, location: str) -> Workload:
     for ref in _list(meta.get("ownerReferences")):
         if isinstance(ref, dict) and ref.get("controller") and _text(ref.get("name")):
             owner = (str(ref.get("kind")), str(ref.get("name")))
-    workload = Workload(
-        kind=kind,
-        name=name,
-        namespace=_text(meta.get("namespace")),
-        labels=_str_map(meta.get("labels")),
-        annotations=_str_map(meta.get("annotations")),
-        pod_labels=_pod_labels(obj),
-        replicas=replicas,
-        containers=tuple(containers),
-        config_volumes=tuple(volumes),
-        owner=owner,
-        location=location,
-    )
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "name": name,
+        "namespace": _text(meta.get("namespace")),
+        "labels": _str_map(meta.get("labels")),
+        "annotations": _str_map(meta.get("annotations")),
+        "pod_labels": _pod_labels(obj),
+        "replicas": replicas,
+        "containers": tuple(containers),
+        "config_volumes": tuple(volumes),
+        "owner": owner,
+        "location": location,
+    }
+    workload = Workload(**fields)
     if owner is None and not workload.uses_config_maps:
         # everything it references is in its own spec: work the claims out here, in the worker
-        workload = replace(workload, claims=tuple(_workload_claims(_workload_key(workload), workload, {})))
+        # (built again with them: cheaper than dataclasses.replace)
+        workload = Workload(**fields, claims=tuple(_workload_claims(_workload_key(workload), workload, {})))
     return workload
 
 

@@ -40,13 +40,27 @@ _FLAG_PASSWORD = re.compile(
 )
 
 
+#: Names already judged by :func:`looks_secret`: the same variable names recur in every service
+#: of an inventory, and the pattern is long. Emptied when full; long names are not remembered.
+_JUDGED: dict[str, bool] = {}
+_JUDGED_ENTRIES = 50_000
+_JUDGED_LENGTH = 200
+
+
 def looks_secret(name: str) -> bool:
     """True when an env var, ConfigMap key or flag name suggests its value is a secret.
 
     >>> looks_secret("DB_PASSWORD"), looks_secret("GITHUB_TOKEN"), looks_secret("CART_SERVICE_ADDR")
     (True, True, False)
     """
-    return bool(_SECRET_NAME.search(name))
+    known = _JUDGED.get(name)
+    if known is None:
+        if len(name) > _JUDGED_LENGTH:
+            return bool(_SECRET_NAME.search(name))
+        if len(_JUDGED) >= _JUDGED_ENTRIES:
+            _JUDGED.clear()
+        known = _JUDGED[name] = bool(_SECRET_NAME.search(name))
+    return known
 
 
 def redact_text(text: str) -> str:
