@@ -17,7 +17,7 @@ import networkx as nx
 from advisor.clustering import LouvainGraph, cluster_services
 from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
-from advisor.graph import build_coupling_graph, build_dependency_graph, coupling_edges, service_dependency_graph
+from advisor.graph import build_coupling_graph, coupling_edges, service_dependency_graph
 from advisor.metrics import find_hubs, service_metrics, sync_cycles_among, system_metrics
 from advisor.model import Cluster, Proposal, Report
 from advisor.proposals import evaluate_group, propose_merges
@@ -67,7 +67,6 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
     """
     timer: StageTimer = stages or _NoTimer()
     with timer.stage("graph", f"{len(inventory.services):,} services, {len(inventory.dependencies):,} dependencies"):
-        dependency_graph = build_dependency_graph(inventory)
         hubs = find_hubs(inventory, config)
         extra = None
         if co_change is None:
@@ -89,12 +88,12 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
             runs = executor.submit(memberships, louvain, resolution, range(spread.seeds), spread.resolution_spread)
     with timer.stage("metrics"):
         cluster_of = {m: c.id for c in clusters for m in c.members}
-        services_graph = service_dependency_graph(dependency_graph)
+        services_graph = service_dependency_graph(inventory)
         cycles = sync_cycles_among(services_graph)
-        per_service = service_metrics(inventory, dependency_graph, hubs=hubs, clusters=cluster_of,
-                                      services_graph=services_graph, cycles=cycles)
-        system = system_metrics(inventory, dependency_graph, hubs=hubs, coupling=info, coupling_graph=coupling,
-                                clusters=communities, services_graph=services_graph, cycles=cycles)
+        per_service = service_metrics(inventory, hubs=hubs, clusters=cluster_of, services_graph=services_graph,
+                                      cycles=cycles)
+        system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
+                                services_graph=services_graph, cycles=cycles)
     with timer.stage("propose", f"{len(clusters):,} clusters"):
         index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), co_change, history=history)
         proposals = propose_merges([(c.id, c.members) for c in clusters], index, system)

@@ -28,18 +28,19 @@ TOOL = {"name": "sprawl-advisor", "version": "0.1.0"}
 
 
 class _Evidence:
-    """Evidence as plain data, one dict per distinct :class:`Evidence` for one rendering."""
+    """Evidence as plain data, one dict per :class:`Evidence` object for one rendering (keyed by the
+    object's identity: the dataclass hash is a Python call, and the objects outlive the rendering)."""
 
     def __init__(self) -> None:
-        self.seen: dict[Evidence, dict[str, str]] = {}
+        self.seen: dict[int, dict[str, str]] = {}
 
     def __call__(self, items: Iterable[Evidence]) -> list[dict[str, str]]:
         seen = self.seen
         out = []
         for e in items:
-            d = seen.get(e)
+            d = seen.get(id(e))
             if d is None:
-                d = seen[e] = {"detail": e.detail, "location": e.location, "reader": e.reader}
+                d = seen[id(e)] = {"detail": e.detail, "location": e.location, "reader": e.reader}
             out.append(d)
         return out
 

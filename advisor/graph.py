@@ -65,9 +65,11 @@ def build_dependency_graph(inventory: Inventory) -> nx.MultiDiGraph:
     return D
 
 
-def service_dependency_graph(dependency_graph: nx.MultiDiGraph, *,
+def service_dependency_graph(dependencies: nx.MultiDiGraph | Inventory, *,
                              kinds: Iterable[str] | None = None) -> nx.DiGraph:
-    """The dependencies among services only, one edge per ordered pair (self-loops dropped).
+    """The dependencies among services only, one edge per ordered pair (self-loops dropped), from
+    the typed dependency graph or straight from the inventory (the same graph, without building the
+    typed one first).
 
     ``kinds`` restricts the edges (e.g. ``("sync",)``); edge attributes are ``kinds`` (sorted tuple)
     and ``weight`` (the sum of the dependencies' weights). Every service is a node.
@@ -76,14 +78,24 @@ def service_dependency_graph(dependency_graph: nx.MultiDiGraph, *,
     >>> inv = Inventory(services=(Service("a", "a"), Service("b", "b")),
     ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("a", "b", "declared", ())))
     >>> S = service_dependency_graph(build_dependency_graph(inv))
-    >>> S.edges["a", "b"]
-    {'kinds': ('declared', 'sync'), 'weight': 2.0}
+    >>> S.edges["a", "b"], service_dependency_graph(inv).edges["a", "b"]
+    ({'kinds': ('declared', 'sync'), 'weight': 2.0}, {'kinds': ('declared', 'sync'), 'weight': 2.0})
     """
     wanted = None if kinds is None else frozenset(kinds)
-    types = dependency_graph.nodes(data="type")
+    if isinstance(dependencies, Inventory):
+        services = sorted(s.id for s in dependencies.services)
+        known = frozenset(services)
+        rows: Iterable[tuple[str, str, str, float]] = (
+            (d.source, d.target, d.kind, float(d.weight)) for d in dependencies.dependencies
+            if d.source in known and d.target in known)
+    else:
+        types = dependencies.nodes(data="type")
+        services = sorted(n for n, t in types if t == "service")
+        known = frozenset(services)
+        rows = _edge_rows(dependencies)
     acc: dict[Pair, tuple[set[str], float]] = {}
-    for u, v, kind, weight in _edge_rows(dependency_graph):
-        if u == v or types[u] != "service" or types[v] != "service":
+    for u, v, kind, weight in rows:
+        if u == v or u not in known or v not in known:
             continue
         if wanted is not None and kind not in wanted:
             continue
@@ -94,7 +106,7 @@ def service_dependency_graph(dependency_graph: nx.MultiDiGraph, *,
             seen[0].add(kind)
             acc[(u, v)] = (seen[0], seen[1] + weight)
     S = nx.DiGraph()
-    S.add_nodes_from(sorted(n for n, t in types if t == "service"))
+    S.add_nodes_from(services)
     S.add_edges_from((u, v, {"kinds": tuple(sorted(k)) if len(k) > 1 else tuple(k), "weight": round(w, 6)})
                      for (u, v), (k, w) in sorted(acc.items()))
     return S
@@ -117,6 +129,86 @@ def strongly_connected_groups(G: nx.DiGraph) -> tuple[tuple[str, ...], ...]:
     """
     comps = (tuple(sorted(c)) for c in nx.strongly_connected_components(G) if len(c) >= 2)
     return tuple(sorted(comps, key=lambda c: (-len(c), c)))
+
+
+def strong_components(edges: Iterable[Pair]) -> list[set[str]]:
+    """Strongly connected components of the directed graph given by ``edges`` (every node that is
+    the end of an edge), in no particular order: Tarjan's algorithm on plain dicts, for the small
+    graphs of one candidate group (building a networkx graph cost more than the search).
+
+    >>> sorted(sorted(c) for c in strong_components([("a", "b"), ("b", "a"), ("b", "c")]))
+    [['a', 'b'], ['c']]
+    """
+    succ: dict[str, list[str]] = {}
+    for u, v in edges:
+        succ.setdefault(u, []).append(v)
+        succ.setdefault(v, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[set[str]] = []
+    for root in succ:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            nexts = succ[node]
+            if i < len(nexts):
+                work.append((node, i + 1))
+                child = nexts[i]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                out.append(component)
+    return out
+
+
+def longest_chain(edges: Iterable[Pair]) -> int | None:
+    """The number of edges on the longest path of the directed graph given by ``edges``, or None
+    when it has a cycle (Kahn's topological order on plain dicts).
+
+    >>> longest_chain([("a", "b"), ("b", "c"), ("a", "c")]), longest_chain([("a", "b"), ("b", "a")])
+    (2, None)
+    """
+    succ: dict[str, list[str]] = {}
+    indegree: dict[str, int] = {}
+    for u, v in set(edges):
+        succ.setdefault(u, []).append(v)
+        indegree[v] = indegree.get(v, 0) + 1
+        indegree.setdefault(u, 0)
+    ready = [n for n, d in indegree.items() if d == 0]
+    depth = dict.fromkeys(indegree, 0)
+    done = 0
+    while ready:
+        node = ready.pop()
+        done += 1
+        for child in succ.get(node, ()):
+            depth[child] = max(depth[child], depth[node] + 1)
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    if done < len(indegree):
+        return None
+    return max(depth.values(), default=0)
 
 
 @dataclass(frozen=True)

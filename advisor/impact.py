@@ -9,8 +9,7 @@ per-pod overhead freed when the merged service runs as many pods as its largest 
 
 from __future__ import annotations
 
-import networkx as nx
-
+from advisor.graph import longest_chain
 from advisor.model import Impact, SystemMetrics
 from advisor.rules.base import GroupContext, fmt_list
 from inventory.model import Dependency
@@ -141,13 +140,10 @@ def _contracted(ctx: GroupContext, system: SystemMetrics, sync_internal: list[De
                 outside[x] = outside.get(x, 0) + 1
     # pairs inside vanish; k members mutually dependent with one outsider become one pair
     siy_after = len(system.mutual_pairs) - internal_pairs // 2 - sum(k - 1 for k in outside.values())
-    chain = nx.DiGraph((d.source, d.target) for d in sync_internal)
-    if chain.number_of_edges() == 0:
-        hops = 0
-    elif nx.is_directed_acyclic_graph(chain):
-        hops = nx.dag_longest_path_length(chain)
-    else:
-        hops = chain.number_of_nodes() - 1  # a cycle: at worst every member is on the path
+    chain = [(d.source, d.target) for d in sync_internal]
+    hops = longest_chain(chain)
+    if hops is None:
+        hops = len({n for edge in chain for n in edge}) - 1  # a cycle: at worst every member is on the path
     internal_cross = sum(
         1 for d in ctx.internal if ctx.service(d.source).owner
         and ctx.service(d.target).owner and ctx.service(d.source).owner != ctx.service(d.target).owner

@@ -73,7 +73,7 @@ def find_hubs(inventory: Inventory, config: Config) -> tuple[str, ...]:
 
 def service_metrics(
     inventory: Inventory,
-    dependency_graph: nx.MultiDiGraph,
+    dependency_graph: nx.MultiDiGraph | None = None,
     *,
     hubs: Iterable[str] = (),
     clusters: Mapping[str, str] | None = None,
@@ -96,8 +96,10 @@ def service_metrics(
     * ``cycle``: index into :func:`sync_cycles`; ``datastores``: datastore resources it uses.
     * ``hub``: whether the id is in ``hubs``; ``cluster``: ``clusters[id]`` when given.
 
-    ``services_graph`` (:func:`~advisor.graph.service_dependency_graph` of ``dependency_graph``) and
-    ``cycles`` (:func:`sync_cycles`) may be passed when the caller has them already.
+    ``dependency_graph`` (:func:`~advisor.graph.build_dependency_graph` of the inventory) is not
+    needed: without it the figures come from the inventory's dependencies directly.
+    ``services_graph`` (:func:`~advisor.graph.service_dependency_graph`) and ``cycles``
+    (:func:`sync_cycles`) may be passed when the caller has them already.
 
     Examples
     --------
@@ -111,8 +113,7 @@ def service_metrics(
     >>> a.fan_out, a.fan_in, a.acs, a.instability, a.siy, a.cycle, a.datastores
     (2, 1, 1, 0.666667, 1, 0, ('database:db',))
     """
-    D = dependency_graph
-    S = services_graph if services_graph is not None else service_dependency_graph(D)
+    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or inventory)
     hub_set = set(hubs)
     cycle_of = {m: i for i, members in enumerate(sync_cycles_among(S) if cycles is None else cycles) for m in members}
     for _, _, data in S.edges(data=True):
@@ -125,14 +126,14 @@ def service_metrics(
     fan_out: dict[str, int] = defaultdict(int)
     fan_in: dict[str, int] = defaultdict(int)
     stores: dict[str, set[str]] = defaultdict(set)
-    types = dict(D.nodes(data="type"))
-    for u, v, kind in D.edges(data="kind"):
-        if u == v:
+    datastores = {r.id for r in inventory.resources if r.kind in DATASTORE_KINDS}
+    for d in inventory.dependencies:
+        if d.source == d.target:
             continue
-        fan_out[u] += 1
-        fan_in[v] += 1
-        if kind == "datastore" and types.get(v) in DATASTORE_KINDS:
-            stores[u].add(v)
+        fan_out[d.source] += 1
+        fan_in[d.target] += 1
+        if d.kind == "datastore" and d.target in datastores:
+            stores[d.source].add(d.target)
     out: list[ServiceMetrics] = []
     for sid in sorted(s.id for s in inventory.services):
         fi, fo = fan_in[sid], fan_out[sid]
@@ -149,7 +150,7 @@ def service_metrics(
 
 def system_metrics(
     inventory: Inventory,
-    dependency_graph: nx.MultiDiGraph,
+    dependency_graph: nx.MultiDiGraph | None = None,
     *,
     hubs: Iterable[str] = (),
     coupling: CouplingInfo | None = None,
@@ -178,7 +179,7 @@ def system_metrics(
     >>> m.mutual_pairs, m.cycles, m.cross_team_edges, dict(m.dependencies)["declared"]
     ((('a', 'b'),), (), 2, 1)
     """
-    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph)
+    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or inventory)
     counts: dict[str, int] = dict.fromkeys(DEPENDENCY_KINDS, 0)
     for d in inventory.dependencies:
         counts[d.kind] = counts.get(d.kind, 0) + 1

@@ -53,6 +53,15 @@ def _rule_settings(rule: Rule, index: Indexes) -> tuple[bool, float]:
     return enabled, float(weight) if isinstance(weight, int | float) and not isinstance(weight, bool) else rule.weight
 
 
+def _enabled_rules(index: Indexes) -> list[tuple[Rule, float]]:
+    """The enabled rules with their weights, in registry order (worked out once per analysis)."""
+    cached = index.memo.get("enabled-rules")
+    if cached is None:
+        cached = index.memo["enabled-rules"] = [
+            (rule, weight) for rule in RULES for enabled, weight in [_rule_settings(rule, index)] if enabled]
+    return cached  # type: ignore[return-value]
+
+
 def evaluate_group(members: Sequence[str], index: Indexes, system: SystemMetrics, *, rank: int = 0,
                    cluster: str | None = None) -> Proposal:
     """Evaluate any set of services as a merge: signals, counter-signals, score, impact, plan.
@@ -63,10 +72,7 @@ def evaluate_group(members: Sequence[str], index: Indexes, system: SystemMetrics
     ctx = GroupContext(members, index)
     signals: list[Signal] = []
     counter: list[Signal] = []
-    for rule in RULES:
-        enabled, weight = _rule_settings(rule, index)
-        if not enabled:
-            continue
+    for rule, weight in _enabled_rules(index):
         signal = rule.evaluate(ctx, weight)
         if signal is None:
             continue

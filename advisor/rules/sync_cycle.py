@@ -13,8 +13,7 @@ Evidence: every synchronous dependency on the cycle.
 
 from __future__ import annotations
 
-import networkx as nx
-
+from advisor.graph import strong_components
 from advisor.model import Signal
 from advisor.rules.base import GroupContext, Rule, evidence_of, fmt_list, pair
 from inventory.model import Dependency
@@ -22,10 +21,9 @@ from inventory.model import Dependency
 
 def cycles(ctx: GroupContext) -> tuple[list[list[str]], list[Dependency]]:
     sync = [d for d in ctx.internal if d.kind == "sync"]
-    g = nx.DiGraph((d.source, d.target) for d in sync)
     largest = ctx.config.clustering.max_size
-    found = sorted((sorted(c) for c in nx.strongly_connected_components(g) if 3 <= len(c) <= largest),
-                   key=lambda c: c[0])
+    found = sorted((sorted(c) for c in strong_components((d.source, d.target) for d in sync)
+                    if 3 <= len(c) <= largest), key=lambda c: c[0])
     cycle_of = {s: i for i, c in enumerate(found) for s in c}
     on_one = [d for d in sync if d.source in cycle_of and cycle_of[d.source] == cycle_of.get(d.target)]
     return found, on_one

@@ -9,6 +9,8 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from advisor.config import Config, Infrastructure
 from advisor.graph import (
@@ -16,7 +18,9 @@ from advisor.graph import (
     build_coupling_graph,
     build_dependency_graph,
     coupling_edges,
+    longest_chain,
     service_dependency_graph,
+    strong_components,
     strongly_connected_groups,
 )
 from advisor.model import CouplingEdge
@@ -268,3 +272,37 @@ def test_coupling_graph_does_not_depend_on_dependency_order(order: int) -> None:
         ("a", "c", {"weight": 2.3, "reasons": ("sync calls c->a", "sync cycle", "declared dependency a->c")}),
         ("b", "c", {"weight": 2.0, "reasons": ("sync calls b->c", "sync cycle")}),
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# The small-graph helpers agree with networkx
+# --------------------------------------------------------------------------------------------
+
+_EDGES = st.lists(st.tuples(st.sampled_from("abcdefgh"), st.sampled_from("abcdefgh")), max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_EDGES)
+def test_strong_components_are_networkx_ones(edges: list[tuple[str, str]]) -> None:
+    g = nx.DiGraph(edges)
+    expected = sorted(sorted(c) for c in nx.strongly_connected_components(g))
+    assert sorted(sorted(c) for c in strong_components(edges)) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(_EDGES)
+def test_longest_chain_is_networkx_dag_longest_path(edges: list[tuple[str, str]]) -> None:
+    g = nx.DiGraph(edges)
+    expected = nx.dag_longest_path_length(g) if nx.is_directed_acyclic_graph(g) else None
+    assert longest_chain(edges) == expected
+
+
+def test_service_dependency_graph_from_the_inventory_is_the_one_from_the_typed_graph() -> None:
+    from pathlib import Path
+
+    from inventory.reading import read_paths
+
+    inventory = read_paths([Path(__file__).resolve().parents[2] / "examples" / "inventory"])
+    direct, typed = service_dependency_graph(inventory), service_dependency_graph(build_dependency_graph(inventory))
+    assert list(direct.nodes) == list(typed.nodes) and direct.number_of_edges() > 20
+    assert list(direct.edges(data=True)) == list(typed.edges(data=True))
