@@ -13,6 +13,7 @@ temporary file and renamed, so parallel workers never see half an entry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -91,15 +92,31 @@ class FileCache:
         self.hits += 1
         return value
 
+    def get_pickled(self, key: str) -> bytes | None:
+        """The stored bytes of an entry, not unpickled (None when there is none)."""
+        if not self.enabled:
+            return None
+        try:
+            with open(self._path(key), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+
     def put(self, key: str, value: Any) -> None:
+        if self.enabled:
+            self.put_pickled(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_pickled(self, key: str, data: bytes) -> None:
+        """Store a value the caller has pickled already (with :data:`pickle.HIGHEST_PROTOCOL`)."""
         if not self.enabled:
             return
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
                 tmp = fh.name
+                fh.write(data)
             os.replace(tmp, path)
         except OSError:
-            return
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)

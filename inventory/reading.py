@@ -13,6 +13,7 @@ that cannot be opened or decoded is one skipped entry and never stops the others
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -289,17 +290,40 @@ def _oversized(item: InputFile, options: ReadOptions) -> bool:
         return False
 
 
-def _read_one(args: tuple[InputFile, FileContext, ReadOptions, str | None, str | None]) -> FileResult:
-    item, ctx, options, cache_folder, key = args
+_Job = tuple[InputFile, FileContext, ReadOptions, str | None, str | None]
+
+
+def _read_one(job: _Job) -> FileResult | tuple[bool, bytes]:
+    """Read one file. With a cache the result travels pickled, ``(from the cache, pickle)``: it is
+    pickled once, for the cache and for the way back from a worker process, and an entry found in
+    the cache goes back as it was stored, without being unpickled here first."""
+    item, ctx, options, cache_folder, key = job
     if cache_folder is None or key is None:
         return read_file(item, ctx, options)
     cache = _CACHES.get(cache_folder) or _CACHES.setdefault(cache_folder, FileCache(cache_folder))
-    cached = cache.get(key)
-    if isinstance(cached, FileResult):
-        cached.cached = True
-        return cached
-    result = read_file(item, ctx, options)
-    cache.put(key, result)
+    stored = cache.get_pickled(key)
+    if stored is not None:
+        return True, stored
+    data = pickle.dumps(read_file(item, ctx, options), protocol=pickle.HIGHEST_PROTOCOL)
+    cache.put_pickled(key, data)
+    return False, data
+
+
+def _result(job: _Job, read: FileResult | tuple[bool, bytes]) -> FileResult:
+    if isinstance(read, FileResult):
+        return read
+    cached, data = read
+    try:
+        result = pickle.loads(data)  # noqa: S301 - written by _read_one, in a folder only this user can write
+    except Exception:  # a damaged cache entry: read the file again
+        result = None
+    if not isinstance(result, FileResult):
+        item, ctx, options, folder, key = job
+        result = read_file(item, ctx, options)
+        if folder is not None and key is not None:
+            FileCache(folder).put(key, result)
+        return result
+    result.cached = cached
     return result
 
 
@@ -335,10 +359,12 @@ def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, wor
     if workers > 1 and len(jobs) > 1:
         chunksize = max(1, len(jobs) // (workers * 8))
         if pool is not None:
-            return list(pool.map(_read_one, jobs, chunksize=chunksize))
+            return [_result(job, read) for job, read in zip(jobs, pool.map(_read_one, jobs, chunksize=chunksize),
+                                                            strict=True)]
         with ProcessPoolExecutor(max_workers=workers) as own:
-            return list(own.map(_read_one, jobs, chunksize=chunksize))
-    return [_read_one(job) for job in jobs]
+            return [_result(job, read) for job, read in zip(jobs, own.map(_read_one, jobs, chunksize=chunksize),
+                                                            strict=True)]
+    return [_result(job, _read_one(job)) for job in jobs]
 
 
 def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[list[InputAccount], list[Skipped]]:

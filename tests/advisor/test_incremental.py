@@ -39,3 +39,20 @@ def test_unchanged_inputs_reuse_the_report_and_changes_do_not(tmp_path: Path) ->
     assert "read" in edited_timings
     assert render_json(edited) != render_json(first)
     assert "ORDER_ARCHIVE_URL" in render_json(edited)
+
+
+def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None:
+    from inventory.options import DEFAULT_OPTIONS
+    from inventory.reading import file_keys, read_inputs
+    from inventory.sources import collect
+
+    inputs = collect([EXAMPLE], DEFAULT_OPTIONS.limits)
+    cache = FileCache(tmp_path / "cache")
+    first = read_inputs(inputs, DEFAULT_OPTIONS, cache=cache)
+    keys = file_keys(inputs, DEFAULT_OPTIONS, cache)
+    damaged = next(k for k in keys if k is not None)
+    (tmp_path / "cache" / damaged[:2] / f"{damaged}.pickle").write_bytes(b"not a pickle")
+    again = read_inputs(inputs, DEFAULT_OPTIONS, cache=cache, workers=2)
+    assert [r.account for r in again] == [r.account for r in first]
+    assert sum(r.cached for r in again) == len(first) - 1
+    assert sum(r.cached for r in read_inputs(inputs, DEFAULT_OPTIONS, cache=cache)) == len(first)  # mended
