@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -758,6 +759,8 @@ class _Group:
 
 def _fold_controlled(workloads: list[Workload]) -> list[Workload]:
     """Drop Pods/ReplicaSets/Jobs whose controller is present; fold orphans by controller name."""
+    if all(w.owner is None for w in workloads):
+        return list(workloads)  # nothing is controlled by anything
     present = {(w.kind, w.name, w.namespace) for w in workloads}
     names = {(w.name, w.namespace) for w in workloads}
     kept: list[Workload] = []
@@ -808,7 +811,8 @@ def _group_workloads(workloads: list[Workload], services: list[KubeService]) -> 
         if not svc.selector:
             unselecting.append(svc)
             continue
-        first = min(svc.selector.items(), key=lambda kv: len(by_label.get(kv, ())))
+        items = list(svc.selector.items())
+        first = items[0] if len(items) == 1 else min(items, key=lambda kv: len(by_label.get(kv, ())))
         hits = [
             i for i in by_label.get(first, ())
             if _same_ns(workloads[i].namespace, svc.namespace) and _selects(svc.selector, workloads[i].pod_labels)
@@ -818,16 +822,19 @@ def _group_workloads(workloads: list[Workload], services: list[KubeService]) -> 
             continue
         for i in hits:
             selected[i].append(svc)
-        apps = {_app_label(workloads[i].pod_labels) for i in hits}
-        if len(hits) > 1 and len(apps) == 1 and None not in apps:
-            for i in hits[1:]:
-                parent[find(i)] = find(hits[0])
+        if len(hits) > 1:
+            apps = {_app_label(workloads[i].pod_labels) for i in hits}
+            if len(apps) == 1 and None not in apps:
+                for i in hits[1:]:
+                    parent[find(i)] = find(hits[0])
     groups: dict[int, _Group] = {}
     for i, w in enumerate(workloads):
         root = find(i)
-        group = groups.setdefault(root, _Group([], []))
+        group = groups.get(root)
+        if group is None:
+            group = groups[root] = _Group([], [])
         group.workloads.append(w)
-        for svc in selected.get(i, []):
+        for svc in selected.get(i, ()):
             if svc not in group.services:
                 group.services.append(svc)
     return list(groups.values()), unselecting
@@ -852,8 +859,22 @@ def _group_name(group: _Group) -> str:
     return wnames[0]
 
 
-def _owner(labels_list: Sequence[Mapping[str, str]], options: ReadOptions) -> str | None:
-    for key in options.owner_keys:
+def _owner(labels_list: Sequence[Mapping[str, str]], options: ReadOptions,
+           owner_keys: AbstractSet[str] | None = None) -> str | None:
+    """The owner a label or annotation names (``owner_keys``: ``options.owner_keys`` as a set)."""
+    return _first_label(options.owner_keys, owner_keys or frozenset(options.owner_keys), labels_list)
+
+
+def _first_label(keys: Sequence[str], key_set: AbstractSet[str], labels_list: Sequence[Mapping[str, str]]
+                 ) -> str | None:
+    """The non-empty value of the first of ``keys`` (``key_set``: the same as a set) in any of
+    ``labels_list`` (the first mapping that has it wins)."""
+    for labels in labels_list:
+        if not key_set.isdisjoint(labels):
+            break
+    else:
+        return None  # the usual case, found without trying every key on every mapping
+    for key in keys:
         for labels in labels_list:
             if labels.get(key):
                 return labels[key]
@@ -891,30 +912,21 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
     claims: list[Claim] = []
     skipped: list[Skipped] = []
     taken: set[str] = set()
-    for group in sorted(groups, key=lambda g: (g.namespace or "", _group_name(g))):
-        name = _group_name(group)
-        ns = group.namespace
+    owner_keys = frozenset(options.owner_keys)
+    # each group's namespace and name worked out once, then sorted by them
+    named = [(group.namespace, _group_name(group), group) for group in groups]
+    named.sort(key=lambda item: (item[0] or "", item[1]))
+    for ns, name, group in named:
         key = _key(ns, name)
         if key in taken:
             key = _key(ns, f"{name}~{group.workloads[0].kind}")
         taken.add(key)
         main = group.workloads[0]
-        images = tuple(c.image for w in group.workloads for c in w.containers if not c.init and c.image)
+        images, replicas, per_replica_cpu, per_replica_mem = _sizes(group.workloads)
         role, tech = classify(name, images)
         addresses = tuple(sorted({s.name for s in group.services}))
         labels_all = [main.labels, main.pod_labels, main.annotations]
-        owner = _owner(labels_all + [s.labels for s in group.services], options)
-        replicas = _sum_opt(w.replicas for w in group.workloads)
-        cpu = _sum_opt(
-            _times(_sum_opt(c.cpu for c in w.containers if not c.init), w.replicas) for w in group.workloads
-        )
-        mem_total = _sum_opt(
-            _times(_sum_opt(c.memory for c in w.containers if not c.init), w.replicas) for w in group.workloads
-        )
-        per_replica_cpu = cpu / replicas if cpu is not None and replicas else _sum_opt(
-            c.cpu for c in main.containers if not c.init)
-        per_replica_mem = int(mem_total / replicas) if mem_total is not None and replicas else _sum_opt(
-            c.memory for c in main.containers if not c.init)
+        owner = _owner(labels_all + [s.labels for s in group.services], options, owner_keys)
         workload_names = tuple(f"{w.kind}/{w.name}" for w in group.workloads)
         aliases = tuple(sorted({w.name for w in group.workloads} | set(addresses) |
                                {a for a in (_app_label(main.pod_labels),) if a} - {name}))
@@ -953,7 +965,7 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
         entities.append(EntityRecord(
             key=key, name=svc.name, role=role, reader=READER, evidence=Evidence(READER, svc.location, detail),
             namespace=svc.namespace, technology=tech, addresses=(svc.name,),
-            owner=_owner([svc.labels, svc.annotations], options),
+            owner=_owner([svc.labels, svc.annotations], options, owner_keys),
         ))
 
     for route in summary.routes:
@@ -965,29 +977,54 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
     return entities, claims, skipped
 
 
-def _times(value: float | int | None, replicas: int | None) -> float | int | None:
-    """A per-replica request times the replicas; unknown stays unknown (not 0)."""
-    return None if value is None else value * (replicas or 1)
+def _sizes(workloads: Sequence[Workload]) -> tuple[
+    tuple[str, ...], int | None, float | int | None, float | int | None
+]:
+    """The images of the (non-init) containers of ``workloads``, their replicas in total, and the
+    CPU and memory requests per replica (totals over replicas divided by the replicas; without a
+    replica count, those of the first workload).
 
-
-def _sum_opt(values: Iterable[float | int | None]) -> float | int | None:
-    total = None
-    for v in values:
-        if v is not None:
-            total = (total or 0) + v
-    return total
+    In one pass. A sum over nothing known is ``None`` (unknown, not 0), and ``int`` stays ``int``.
+    """
+    images: list[str] = []
+    replicas: int | None = None
+    cpu: float | int | None = None
+    mem_total: float | int | None = None
+    main_cpu: float | int | None = None
+    main_mem: float | int | None = None
+    for i, w in enumerate(workloads):
+        w_cpu: float | int | None = None
+        w_mem: float | int | None = None
+        for c in w.containers:
+            if c.init:
+                continue
+            if c.image:
+                images.append(c.image)
+            if c.cpu is not None:
+                w_cpu = (w_cpu or 0) + c.cpu
+            if c.memory is not None:
+                w_mem = (w_mem or 0) + c.memory
+        if i == 0:
+            main_cpu, main_mem = w_cpu, w_mem
+        if w.replicas is not None:
+            replicas = (replicas or 0) + w.replicas
+        if w_cpu is not None:
+            cpu = (cpu or 0) + w_cpu * (w.replicas or 1)
+        if w_mem is not None:
+            mem_total = (mem_total or 0) + w_mem * (w.replicas or 1)
+    per_replica_cpu = cpu / replicas if cpu is not None and replicas else main_cpu
+    per_replica_mem = int(mem_total / replicas) if mem_total is not None and replicas else main_mem
+    return tuple(images), replicas, per_replica_cpu, per_replica_mem
 
 
 _RUNTIME_KEYS = ("app.kubernetes.io/runtime", "runtime", "language", "lang", "app.kubernetes.io/language")
+_RUNTIME_KEY_SET = frozenset(_RUNTIME_KEYS)
 
 
 def _runtime(labels_list: Sequence[Mapping[str, str]]) -> str | None:
     """The language/runtime when a label or annotation names it (an image name does not)."""
-    for key in _RUNTIME_KEYS:
-        for labels in labels_list:
-            if labels.get(key):
-                return labels[key].lower()
-    return None
+    runtime = _first_label(_RUNTIME_KEYS, _RUNTIME_KEY_SET, labels_list)
+    return runtime.lower() if runtime is not None else None
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:

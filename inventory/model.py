@@ -306,9 +306,10 @@ class Dependency:
     errors: int | None = None
     operations: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def bases(self) -> tuple[str, ...]:
-        """How the edge is known: any of ``declared``, ``static``, ``observed``."""
+        """How the edge is known: any of ``declared``, ``static``, ``observed`` (worked out once:
+        the report and the graph each ask for every edge)."""
         return tuple(sorted({e.basis for e in self.evidence}))
 
 

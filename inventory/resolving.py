@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 
 from inventory import backstage, kubernetes
 from inventory.addresses import (
@@ -34,6 +35,7 @@ from inventory.addresses import (
 )
 from inventory.model import (
     DATASTORE_KINDS,
+    READER_BASIS,
     Address,
     Claim,
     Dependency,
@@ -59,6 +61,7 @@ READER_PRIORITY = ("kubernetes", "compose", "native", "config", "backstage", "as
 _KIND_ORDER: dict[str, int] = {"sync": 0, "async": 1, "datastore": 2, "declared": 3}
 _ROLE_ORDER = ("database", "cache", "search", "storage", "broker", "topic", "queue", "service", "other")
 _SUFFIX = re.compile(r"(?:-v\d+|-service|-svc|-srv|_service|(?<=[a-z]{3})service)$")
+_SUFFIX_ENDS = ("service", "svc", "srv")  # how every match of _SUFFIX ends, or in a digit
 _REF_PREFIX = re.compile(r"^(?:[a-z]+:)?(?:[a-z0-9_.\-]+/)?")
 
 
@@ -102,6 +105,9 @@ def normalise_name(name: str) -> str:
     n = name.strip().lower()
     n = _REF_PREFIX.sub("", n) if ":" in n or "/" in n else n
     for _ in range(2):
+        tail = n[:-1] if n.endswith("\n") else n  # where ``$`` matches
+        if not (tail.endswith(_SUFFIX_ENDS) or tail[-1:].isdigit()):
+            break  # no suffix to strip (a cheap test; the pattern would try every position)
         stripped = _SUFFIX.sub("", n)
         if len(stripped) < 2:
             break
@@ -129,21 +135,31 @@ class _UnionFind:
         return ra
 
 
-@dataclass
+@dataclass(slots=True)
 class _Group:
     records: list[EntityRecord]
     id: str = ""
     role: str = "service"
     name: str = ""
     rules: set[str] = field(default_factory=set)
+    #: ``records`` in :func:`_record_order`, computed once (a group's records do not change).
+    _ordered: list[EntityRecord] | None = field(default=None, repr=False, compare=False)
 
     @property
     def readers(self) -> set[str]:
         return {r.reader for r in self.records}
 
     @property
+    def ordered(self) -> list[EntityRecord]:
+        """The records, the one whose attributes win first."""
+        if self._ordered is None:
+            recs = self.records
+            self._ordered = sorted(recs, key=_record_order) if len(recs) > 1 else list(recs)
+        return self._ordered
+
+    @property
     def primary(self) -> EntityRecord:
-        return min(self.records, key=_record_order)
+        return self.ordered[0]
 
 
 def _names(record: EntityRecord) -> set[str]:
@@ -152,7 +168,9 @@ def _names(record: EntityRecord) -> set[str]:
     return {n for n in names if n}
 
 
-def _join_identities(records: list[EntityRecord], options: ReadOptions) -> tuple[list[_Group], list[Join]]:
+def _join_identities(records: list[EntityRecord], options: ReadOptions, names_of: Sequence[set[str]]
+                     ) -> tuple[list[_Group], list[Join]]:
+    """Group ``records`` into identities; ``names_of[i]`` is ``_names(records[i])``."""
     uf = _UnionFind(len(records))
     readers_of: dict[int, set[str]] = {i: {r.reader} for i, r in enumerate(records)}
     rules: dict[int, set[str]] = defaultdict(set)
@@ -180,30 +198,40 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions) -> tuple
         else:
             by_key[r.key] = i
 
-    def index(key_fn: Callable[[EntityRecord], set[str]]) -> dict[str, dict[str, set[int]]]:
-        """name -> reader -> the roots of the records that have that name."""
-        out: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
-        for i, r in enumerate(records):
-            for n in key_fn(r):
-                out[n][r.reader].add(uf.find(i))
+    def index(keys: Sequence[set[str]]) -> dict[str, dict[str, set[int]]]:
+        """name -> reader -> the roots of the records that have that name (``keys`` per record),
+        for the names that records of more than one reader have (no other name can join)."""
+        reader_of: dict[str, str] = {}
+        shared: set[str] = set()
+        for r, names in zip(records, keys, strict=True):
+            for n in names:
+                if reader_of.setdefault(n, r.reader) != r.reader:
+                    shared.add(n)
+        out: dict[str, dict[str, set[int]]] = {}
+        for i, (r, names) in enumerate(zip(records, keys, strict=True)):
+            if shared.isdisjoint(names):
+                continue
+            root = uf.find(i)
+            for n in names:
+                if n in shared:
+                    out.setdefault(n, {}).setdefault(r.reader, set()).add(root)
         return out
 
     def join_unambiguous(idx: dict[str, dict[str, set[int]]], rule: str) -> None:
-        for _name, per_reader in sorted(idx.items()):
-            if len(per_reader) < 2:
-                continue
+        for name in sorted(idx):  # every name in idx has records of two readers or more
+            per_reader = idx[name]
             if any(len({uf.find(x) for x in roots}) > 1 for roots in per_reader.values()):
                 continue
             roots = sorted(next(iter(roots)) for roots in per_reader.values())
             for other in roots[1:]:
                 join(roots[0], other, rule)
 
-    join_unambiguous(index(_names), "same name")
+    join_unambiguous(index(names_of), "same name")
     # configured aliases: canonical -> other names
     if options.aliases:
         name_roots: dict[str, set[int]] = defaultdict(set)
         for i, r in enumerate(records):
-            for n in _names(r) | {normalise_name(r.name)}:
+            for n in names_of[i] | {normalise_name(r.name)}:
                 name_roots[n].add(i)
         for canonical, others in sorted(options.aliases.items()):
             members = set()
@@ -218,7 +246,18 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions) -> tuple
                     readers_of[root] = readers_of[ra] | readers_of[rb]
                     rules[root].add("configured alias")
     if options.normalise_names:
-        join_unambiguous(index(lambda r: {normalise_name(n) for n in _names(r)}), "normalised name")
+        normal: dict[str, str] = {}  # name -> normalise_name(name), each name once
+
+        def normalised(names: set[str]) -> set[str]:
+            out = set()
+            for n in names:
+                m = normal.get(n)
+                if m is None:
+                    m = normal[n] = normalise_name(n)
+                out.add(m)
+            return out
+
+        join_unambiguous(index([normalised(names) for names in names_of]), "normalised name")
 
     grouped: dict[int, list[EntityRecord]] = defaultdict(list)
     for i, r in enumerate(records):
@@ -232,6 +271,9 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions) -> tuple
 
 
 def _role(group: _Group) -> str:
+    if len(group.records) == 1:
+        only = group.records[0].role
+        return only if only in _ROLE_ORDER else "service"
     roles = {r.role for r in group.records}
     for role in _ROLE_ORDER:
         if role in roles:
@@ -240,24 +282,29 @@ def _role(group: _Group) -> str:
 
 
 def _assign_ids(groups: list[_Group]) -> None:
+    bases: list[str] = []
+    counts: dict[str, int] = defaultdict(int)
     for g in groups:
         g.role = _role(g)
         g.name = g.primary.name
-    counts: dict[str, int] = defaultdict(int)
-    for g in groups:
-        counts[_base_id(g)] += 1
-    for g in groups:
         base = _base_id(g)
+        bases.append(base)
+        counts[base] += 1
+    for g, base in zip(groups, bases, strict=True):
         if counts[base] > 1:
-            ns = g.primary.namespace or g.primary.reader
+            primary = g.primary
+            ns = primary.namespace or primary.reader
             g.id = f"{base.rsplit(':', 1)[0]}:{ns}/{g.name.lower()}" if ":" in base else f"{ns}/{g.name.lower()}"
         else:
             g.id = base
-    seen: dict[str, int] = defaultdict(int)
-    for g in sorted(groups, key=lambda g: (g.id, g.primary.key)):
-        seen[g.id] += 1
-        if seen[g.id] > 1:
-            g.id = f"{g.id}~{seen[g.id]}"
+    # the same id twice: all but the first (by key) get ``~2``, ``~3`` ...
+    by_id: dict[str, list[_Group]] = defaultdict(list)
+    for g in groups:
+        by_id[g.id].append(g)
+    for gid in sorted(gid for gid, same in by_id.items() if len(same) > 1):
+        for n, g in enumerate(sorted(by_id[gid], key=lambda g: g.primary.key), start=1):
+            if n > 1:
+                g.id = f"{gid}~{n}"
 
 
 def _base_id(g: _Group) -> str:
@@ -271,18 +318,38 @@ class _Lookup:
 
     entries: dict[str, list[tuple[_Group, str, str | None]]] = field(default_factory=lambda: defaultdict(list))
     by_key: dict[str, _Group] = field(default_factory=dict)
+    #: name -> (namespace, reader, source_ns, roles) -> what :meth:`find` answered; a name's answers
+    #: are forgotten when an entry for that name is added.
+    _found: dict[str, dict[tuple[str | None, str, str | None, frozenset[str] | None], list[_Group]]] = field(
+        default_factory=dict, repr=False)
 
-    def add(self, group: _Group) -> None:
+    def add(self, group: _Group, names_of: Mapping[int, set[str]] | None = None) -> None:
+        """Index ``group``; ``names_of`` may give ``_names(r)`` by ``id(r)`` when already known."""
         for r in group.records:
             self.by_key[r.key] = group
             for other in r.claim_keys:
                 self.by_key[other] = group
-            for n in _names(r):
+            names = names_of.get(id(r)) if names_of is not None else None
+            for n in _names(r) if names is None else names:
                 self.entries[n].append((group, r.reader, r.namespace))
+                self._found.pop(n, None)
 
     def find(self, name: str, namespace: str | None, reader: str, source_ns: str | None,
              roles: frozenset[str] | None = None) -> list[_Group]:
-        hits = [h for h in self.entries.get(name.lower(), ()) if roles is None or h[0].role in roles]
+        """The groups ``name`` refers to (the list is shared between calls: do not change it)."""
+        lower = name.lower()
+        found = self._found.get(lower)
+        if found is None:
+            found = self._found[lower] = {}
+        query = (namespace, reader, source_ns, roles)
+        hit = found.get(query)
+        if hit is None:
+            hit = found[query] = self._find(lower, namespace, reader, source_ns, roles)
+        return hit
+
+    def _find(self, name: str, namespace: str | None, reader: str, source_ns: str | None,
+              roles: frozenset[str] | None) -> list[_Group]:
+        hits = [h for h in self.entries.get(name, ()) if roles is None or h[0].role in roles]
         if not hits:
             return []
         if namespace is not None:
@@ -303,11 +370,8 @@ class _Lookup:
 
 
 def _unique(groups: Iterable[_Group]) -> list[_Group]:
-    out: list[_Group] = []
-    for g in groups:
-        if all(g is not o for o in out):
-            out.append(g)
-    return out
+    """``groups`` without repeats (by identity), in order."""
+    return list({id(g): g for g in groups}.values())
 
 
 _ROLE_FILTER: dict[str, frozenset[str] | None] = {
@@ -330,7 +394,11 @@ def _kind_for(role: str) -> DependencyKind:
     return "sync"
 
 
-@dataclass
+#: The readers whose evidence has basis ``observed`` (see :attr:`Evidence.basis`).
+_OBSERVED_READERS = frozenset(reader for reader, basis in READER_BASIS.items() if basis == "observed")
+
+
+@dataclass(slots=True)
 class _Edge:
     source: str
     target: str
@@ -338,30 +406,46 @@ class _Edge:
     via: str | None
     protocol: str | None = None
     role: str | None = None
-    evidence: set[Evidence] = field(default_factory=set)
+    #: May hold the same evidence more than once: :meth:`freeze` drops repeats (most edges have one
+    #: piece of evidence, and comparing evidence is not free).
+    evidence: list[Evidence] = field(default_factory=list)
     observed_weight: float = 0.0
     errors: int | None = None
     operations: set[str] = field(default_factory=set)
 
     def add(self, claim: Claim) -> None:
-        self.evidence.add(claim.evidence)
-        if claim.evidence.basis == "observed":
+        evidence = claim.evidence
+        self.evidence.append(evidence)
+        if evidence.reader in _OBSERVED_READERS:  # evidence.basis == "observed"
             self.observed_weight += claim.weight
         if claim.errors is not None:
             self.errors = (self.errors or 0) + claim.errors
-        self.operations.update(claim.operations)
+        if claim.operations:
+            self.operations.update(claim.operations)
         if self.protocol is None and claim.protocol:
             self.protocol = claim.protocol
         if self.role is None and claim.role:
             self.role = claim.role
 
     def freeze(self) -> Dependency:
+        evidence = self.evidence
         return Dependency(
             source=self.source, target=self.target, kind=self.kind,
-            evidence=tuple(sorted(self.evidence)), protocol=self.protocol, via=self.via, role=self.role,
+            evidence=tuple(evidence) if len(evidence) < 2 else _sorted_evidence(set(evidence)),
+            protocol=self.protocol, via=self.via, role=self.role,
             weight=round(self.observed_weight, 6) if self.observed_weight else 1.0,
-            errors=self.errors, operations=tuple(sorted(self.operations))[:50],
+            errors=self.errors, operations=tuple(sorted(self.operations))[:50] if self.operations else (),
         )
+
+
+_evidence_order = attrgetter("sort_key")
+
+
+def _sorted_evidence(evidence: Collection[Evidence]) -> tuple[Evidence, ...]:
+    """``tuple(sorted(evidence))``, comparing precomputed keys rather than calling ``__lt__``."""
+    if len(evidence) < 2:
+        return tuple(evidence)
+    return tuple(sorted(evidence, key=_evidence_order))
 
 
 def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPTIONS,
@@ -383,11 +467,14 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         claims = a_claims + claims
         skipped.extend(a_skipped)
 
-    groups, _ = _join_identities(records, options)
+    names_of = [_names(r) for r in records]
+    groups, _ = _join_identities(records, options, names_of)
     _assign_ids(groups)
     lookup = _Lookup()
+    names_by_id = {id(r): names for r, names in zip(records, names_of, strict=True)}
     for g in groups:
-        lookup.add(g)
+        lookup.add(g, names_by_id)
+    del names_by_id
 
     externals: dict[str, _Group] = {}
     edges: dict[tuple[str, str, str, str | None], _Edge] = {}
@@ -434,28 +521,34 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         lookup.add(g)
         return g
 
+    by_key = lookup.by_key
+    host_forms: dict[str, list[tuple[str, str | None]]] = {}  # host -> split_cluster_host(host)
     for claim in claims:
-        src_group = lookup.by_key.get(claim.source)
+        src_group = by_key.get(claim.source)
         src_rec = source_records.get(claim.source)
         if src_group is None or src_rec is None:
             continue
+        src_reader, src_ns = src_rec.reader, src_rec.namespace
         target = claim.target
         targets: list[_Group] = []
         ref_text = ""
         if isinstance(target, NamedTarget):
             ref_text = target.name
-            hit = lookup.by_key.get(target.name)
+            hit = by_key.get(target.name)
             if hit is not None:
                 targets = [hit]
             else:
                 roles = _ROLE_FILTER.get(target.role)
-                targets = lookup.find(target.name, target.namespace, src_rec.reader, src_rec.namespace, roles)
+                targets = lookup.find(target.name, target.namespace, src_reader, src_ns, roles)
                 if not targets and target.create:
                     targets = [created_group(target)]
         else:
             ref_text = target.raw or target.host
-            for name, ns in split_cluster_host(target.host):
-                targets = lookup.find(name, ns, src_rec.reader, src_rec.namespace)
+            forms = host_forms.get(target.host)
+            if forms is None:
+                forms = host_forms[target.host] = split_cluster_host(target.host)
+            for name, ns in forms:
+                targets = lookup.find(name, ns, src_reader, src_ns)
                 if targets:
                     break
             if not targets:
@@ -531,9 +624,9 @@ def _with_hints(options: ReadOptions, fragments: Sequence[Fragment]) -> ReadOpti
 def _derive_messaging_pairs(edges: dict[tuple[str, str, str, str | None], _Edge], groups: dict[str, _Group]) -> None:
     producers: dict[str, list[_Edge]] = defaultdict(list)
     consumers: dict[str, list[_Edge]] = defaultdict(list)
+    destinations = {gid for gid, g in groups.items() if g.role in ("topic", "queue")}
     for (_src, tgt, kind, _via), edge in list(edges.items()):
-        g = groups.get(tgt)
-        if g is None or g.role not in ("topic", "queue") or kind != "async":
+        if kind != "async" or tgt not in destinations:
             continue
         if edge.role == "consume":
             consumers[tgt].append(edge)
@@ -549,7 +642,7 @@ def _derive_messaging_pairs(edges: dict[tuple[str, str, str, str | None], _Edge]
                 pair = edges.get(key)
                 if pair is None:
                     pair = edges[key] = _Edge(p.source, c.source, "async", name)
-                pair.evidence |= p.evidence | c.evidence
+                pair.evidence += p.evidence + c.evidence
                 pair.protocol = pair.protocol or p.protocol or c.protocol or groups[topic].primary.technology
                 if p.observed_weight or c.observed_weight:
                     pair.observed_weight = max(pair.observed_weight, min(p.observed_weight or c.observed_weight,
@@ -571,7 +664,7 @@ def _fold_unnamed_schema(edges: dict[tuple[str, str, str, str | None], _Edge]) -
         if len(targets) == 1:
             edge = edges.pop(key)
             into = edges[targets[0]]
-            into.evidence |= edge.evidence
+            into.evidence += edge.evidence
             into.observed_weight += edge.observed_weight
             into.operations |= edge.operations
             into.protocol = into.protocol or edge.protocol
@@ -583,24 +676,27 @@ def _edge_order(item: tuple[tuple[str, str, str, str | None], _Edge]) -> tuple[s
 
 
 def _fold_declared(edges: dict[tuple[str, str, str, str | None], _Edge]) -> list[Dependency]:
+    declared = [(key, edge) for key, edge in edges.items() if key[2] == "declared"]
+    if not declared:
+        return [edge.freeze() for edge in edges.values()]  # the caller sorts the dependencies
+    pairs = {(key[0], key[1]) for key, _edge in declared}
     stronger: dict[tuple[str, str], list[_Edge]] = defaultdict(list)
-    for (src, tgt, kind, _via), edge in edges.items():
-        if kind != "declared":
-            stronger[(src, tgt)].append(edge)
-    kept: list[_Edge] = []
-    for (src, tgt, kind, _via), edge in edges.items():
-        if kind == "declared" and stronger.get((src, tgt)):
+    for key, edge in edges.items():
+        if key[2] != "declared" and (key[0], key[1]) in pairs:
+            stronger[(key[0], key[1])].append(edge)
+    folded: set[int] = set()
+    for (src, tgt, _kind, _via), edge in declared:
+        if stronger.get((src, tgt)):
             target = min(stronger[(src, tgt)], key=lambda e: (_KIND_ORDER[e.kind], e.via or ""))
-            target.evidence |= edge.evidence
-        else:
-            kept.append(edge)
-    return [edge.freeze() for edge in kept]  # the caller sorts the dependencies
+            target.evidence += edge.evidence
+            folded.add(id(edge))
+    return [edge.freeze() for edge in edges.values() if id(edge) not in folded]  # the caller sorts them
 
 
 def _first_str(records: Sequence[EntityRecord], attr: str) -> str | None:
     for r in records:
         value = getattr(r, attr)
-        if isinstance(value, str) and value:
+        if value and isinstance(value, str):
             return value
     return None
 
@@ -613,6 +709,27 @@ def _first_num(records: Sequence[EntityRecord], attr: str) -> float | int | None
     return None
 
 
+_STR_FIELDS = ("namespace", "owner", "repo", "runtime", "system", "lifecycle", "description", "technology")
+_NUM_FIELDS = ("replicas", "cpu_request", "memory_request")
+_str_fields = attrgetter(*_STR_FIELDS)
+_num_fields = attrgetter(*_NUM_FIELDS)
+
+
+def _first_strs(records: Sequence[EntityRecord]) -> list[str | None]:
+    """:func:`_first_str` of every attribute in ``_STR_FIELDS``, in that order."""
+    if len(records) == 1:
+        return [v if v and isinstance(v, str) else None for v in _str_fields(records[0])]
+    return [_first_str(records, attr) for attr in _STR_FIELDS]
+
+
+def _first_nums(records: Sequence[EntityRecord]) -> list[float | int | None]:
+    """:func:`_first_num` of every attribute in ``_NUM_FIELDS``, in that order."""
+    if len(records) == 1:
+        return [v if isinstance(v, int | float) and not isinstance(v, bool) else None
+                for v in _num_fields(records[0])]
+    return [_first_num(records, attr) for attr in _NUM_FIELDS]
+
+
 def _freeze_groups(groups: Sequence[_Group], options: ReadOptions) -> tuple[list[Service], list[Resource], list[Join]]:
     owner_of: dict[str, str] = {}
     for team, members in options.owners.items():
@@ -622,40 +739,50 @@ def _freeze_groups(groups: Sequence[_Group], options: ReadOptions) -> tuple[list
     resources: list[Resource] = []
     joins: list[Join] = []
     for g in groups:
-        recs = sorted(g.records, key=_record_order)
-        names = sorted({r.name for r in recs} | {a for r in recs for a in r.aliases})
+        recs = g.ordered
+        labels: dict[str, str]
+        if len(recs) == 1:  # most groups: the same values as below, without the merging
+            only = recs[0]
+            names = sorted({only.name, *only.aliases})
+            sources: tuple[str, ...] = (only.reader,)
+            evidence: tuple[Evidence, ...] = (only.evidence,) if only.evidence.location else ()
+            images = tuple(dict.fromkeys(only.images))
+            labels = dict(only.labels)
+            workloads = tuple(dict.fromkeys(only.workloads))
+        else:
+            names = sorted({r.name for r in recs} | {a for r in recs for a in r.aliases})
+            sources = tuple(sorted({r.reader for r in recs}))
+            evidence = _sorted_evidence({r.evidence for r in recs if r.evidence.location})
+            images = tuple(dict.fromkeys(i for r in recs for i in r.images))
+            labels = {}
+            for r in reversed(recs):
+                labels.update(r.labels)
+            workloads = tuple(dict.fromkeys(w for r in recs for w in r.workloads))
+            if len({r.name.lower() for r in recs}) > 1 or len(sources) > 1:
+                rule = ", ".join(sorted(g.rules)) or "same name"
+                distinct = tuple(sorted({f"{r.name} ({r.reader})" for r in recs}))
+                if len(distinct) > 1:
+                    joins.append(Join(g.id, distinct, rule))
         aliases = tuple(n for n in names if n != g.name)
-        sources = tuple(sorted({r.reader for r in recs}))
-        evidence = tuple(sorted({r.evidence for r in recs if r.evidence.location}))
-        owner = owner_of.get(g.name.lower()) or owner_of.get(g.id) or _first_str(recs, "owner")
-        images = tuple(dict.fromkeys(i for r in recs for i in r.images))
-        labels: dict[str, str] = {}
-        for r in reversed(recs):
-            labels.update(r.labels)
-        if len({r.name.lower() for r in recs}) > 1 or len(sources) > 1:
-            rule = ", ".join(sorted(g.rules)) or "same name"
-            distinct = tuple(sorted({f"{r.name} ({r.reader})" for r in recs}))
-            if len(distinct) > 1:
-                joins.append(Join(g.id, distinct, rule))
-        replicas = _first_num(recs, "replicas")
-        cpu = _first_num(recs, "cpu_request")
-        memory = _first_num(recs, "memory_request")
+        namespace, first_owner, repo, runtime, system, lifecycle, description, technology = _first_strs(recs)
+        owner = (owner_of.get(g.name.lower()) or owner_of.get(g.id) if owner_of else None) or first_owner
+        replicas, cpu, memory = _first_nums(recs)
         if g.role == "service":
             services.append(Service(
-                id=g.id, name=g.name, namespace=_first_str(recs, "namespace"), owner=owner,
-                repo=_first_str(recs, "repo"), runtime=_first_str(recs, "runtime"), images=images,
+                id=g.id, name=g.name, namespace=namespace, owner=owner,
+                repo=repo, runtime=runtime, images=images,
                 replicas=int(replicas) if replicas is not None else None,
                 cpu_request=float(cpu) if cpu is not None else None,
                 memory_request=int(memory) if memory is not None else None, labels=labels,
-                workloads=tuple(dict.fromkeys(w for r in recs for w in r.workloads)),
-                system=_first_str(recs, "system"), lifecycle=_first_str(recs, "lifecycle"),
-                description=_first_str(recs, "description"), aliases=aliases, sources=sources,
+                workloads=workloads,
+                system=system, lifecycle=lifecycle,
+                description=description, aliases=aliases, sources=sources,
                 evidence=evidence,
             ))
         else:
             resources.append(Resource(
                 id=g.id, name=g.name, kind=g.role,  # type: ignore[arg-type]
-                technology=_first_str(recs, "technology"), namespace=_first_str(recs, "namespace"),
+                technology=technology, namespace=namespace,
                 owner=owner, external=all(r.key.startswith("external:") for r in recs),
                 images=images, replicas=int(replicas) if replicas is not None else None,
                 cpu_request=float(cpu) if cpu is not None else None,
