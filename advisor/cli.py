@@ -267,5 +267,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return commands[args.command](args)
 
 
+def run() -> None:
+    """The ``advisor`` console script: :func:`main`, then leave without tearing the heap down.
+
+    After an analysis of 20,000 services the interpreter would spend most of a second freeing a
+    gigabyte of objects one by one at exit, after all output is written. Everything is flushed and
+    every file closed by then (the decisions store opens, commits and closes a connection per call), so the
+    process ends at once. Tests call :func:`main`, which returns normally.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()
