@@ -133,10 +133,23 @@ def _reason_class(reason: str) -> str:
     return _QUOTED.sub("…", text)[:90]
 
 
+def _write_stdout(data: bytes) -> None:
+    """Bytes to standard output, through its binary buffer when it has one (a test may have put a
+    text-only stream in its place)."""
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+
+
 def _analyze(args: argparse.Namespace) -> int:
     gc.disable()  # a short-lived process full of long-lived acyclic objects: see advisor.api
     from advisor.api import analyze_paths
-    from advisor.exports import render
+    from advisor.exports import render_bytes
     from advisor.records import render_madr_all
 
     try:
@@ -180,13 +193,12 @@ def _analyze(args: argparse.Namespace) -> int:
         except (OSError, sqlite3.Error) as exc:
             print(f"advisor: the decisions store {store.path} could not be used ({exc}); "
                   "decisions are not applied to this report", file=sys.stderr)
-    text = render(report, args.format, pretty=args.pretty)
+    data = render_bytes(report, args.format, pretty=args.pretty)
     try:
         if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
+            Path(args.output).write_bytes(data)
         else:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            _write_stdout(data)
         if args.adr_dir:
             folder = Path(args.adr_dir)
             folder.mkdir(parents=True, exist_ok=True)
