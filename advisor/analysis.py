@@ -17,10 +17,10 @@ import networkx as nx
 from advisor.clustering import LouvainGraph, cluster_services
 from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
-from advisor.graph import build_coupling_graph, coupling_edges, service_dependency_graph
-from advisor.metrics import find_hubs, service_metrics, sync_cycles_among, system_metrics
+from advisor.graph import Skeleton, build_coupling_graph, coupling_edges
+from advisor.metrics import DependencyMetrics, dependency_metrics, find_hubs, system_metrics
 from advisor.model import Cluster, Proposal, Report
-from advisor.proposals import evaluate_group, propose_merges
+from advisor.proposals import evaluate_group, rank_candidates, system_candidates
 from advisor.rules import Indexes
 from advisor.stability import co_assignment, memberships, together
 from inventory.model import Evidence, Inventory
@@ -61,9 +61,11 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
                       executor: Executor | None = None) -> Report:
     """Analyse one resolved inventory with ``config``; the report carries everything shown later.
 
-    With an ``executor`` (the worker processes that read the files), the stability runs, which need
-    nothing but the coupling graph, go to a worker as soon as the clusters are known and run while
-    this process computes the metrics and the proposals. The figures are the same either way.
+    With an ``executor`` (the worker processes that read the files), two jobs go to the workers as
+    soon as the clusters are known: the stability runs, which need nothing but the coupling graph,
+    and the dependency metrics, which need nothing but the inventory's :class:`Skeleton`. They run
+    while this process works out the candidate groups and evaluates them. The figures are the same
+    either way.
     """
     timer: StageTimer = stages or _NoTimer()
     with timer.stage("graph", f"{len(inventory.services):,} services, {len(inventory.dependencies):,} dependencies"):
@@ -83,20 +85,27 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         communities = cluster_services(louvain, resolution=resolution, seed=config.seed,
                                        min_size=spread.min_size, max_size=spread.max_size)
         clusters = _clusters(coupling, communities)
+        cluster_of = {m: c.id for c in clusters for m in c.members}
+        skeleton = Skeleton.of(inventory)
         runs: Future[list[list[int]]] | None = None
+        measured: Future[DependencyMetrics] | None = None
         if executor is not None:
             runs = executor.submit(memberships, louvain, resolution, range(spread.seeds), spread.resolution_spread)
-    with timer.stage("metrics"):
-        cluster_of = {m: c.id for c in clusters for m in c.members}
-        services_graph = service_dependency_graph(inventory)
-        cycles = sync_cycles_among(services_graph)
-        per_service = service_metrics(inventory, hubs=hubs, clusters=cluster_of, services_graph=services_graph,
-                                      cycles=cycles)
-        system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
-                                services_graph=services_graph, cycles=cycles)
+            measured = executor.submit(dependency_metrics, skeleton, hubs, cluster_of)
     with timer.stage("propose", f"{len(clusters):,} clusters"):
-        index = Indexes(inventory, config, {m.id: m for m in per_service}, frozenset(hubs), co_change, history=history)
-        proposals = propose_merges([(c.id, c.members) for c in clusters], index, system)
+        # the candidate groups need no metrics: with a worker, they are found while it measures
+        index = Indexes(inventory, config, {}, frozenset(hubs), co_change, history=history)
+        candidates = system_candidates([(c.id, c.members) for c in clusters], index)
+    with timer.stage("metrics"):
+        if measured is not None:
+            per_service, cycles, mutual = measured.result()
+        else:
+            per_service, cycles, mutual = dependency_metrics(skeleton, hubs, cluster_of)
+        system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
+                                cycles=cycles, mutual_pairs=mutual)
+        index.metrics = {m.id: m for m in per_service}
+    with timer.stage("propose"):
+        proposals = rank_candidates(candidates, index, system)
     with timer.stage("stability", f"{len(proposals):,} proposals"):
         groups = [p.members for p in proposals]
         if runs is not None:

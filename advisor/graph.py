@@ -65,11 +65,29 @@ def build_dependency_graph(inventory: Inventory) -> nx.MultiDiGraph:
     return D
 
 
-def service_dependency_graph(dependencies: nx.MultiDiGraph | Inventory, *,
+@dataclass(frozen=True)
+class Skeleton:
+    """An inventory reduced to what the dependency metrics read: service ids, datastore ids and
+    ``(source, target, kind, weight)`` per dependency. Plain tuples of shared strings: quick to
+    pickle, so that the metrics can be computed in a worker process (see
+    :func:`advisor.metrics.dependency_metrics`)."""
+
+    services: tuple[str, ...]
+    datastores: frozenset[str]
+    dependencies: tuple[tuple[str, str, str, float], ...]
+
+    @classmethod
+    def of(cls, inventory: Inventory) -> Skeleton:
+        return cls(tuple(s.id for s in inventory.services),
+                   frozenset(r.id for r in inventory.resources if r.kind in DATASTORE_KINDS),
+                   tuple((d.source, d.target, d.kind, float(d.weight)) for d in inventory.dependencies))
+
+
+def service_dependency_graph(dependencies: nx.MultiDiGraph | Inventory | Skeleton, *,
                              kinds: Iterable[str] | None = None) -> nx.DiGraph:
     """The dependencies among services only, one edge per ordered pair (self-loops dropped), from
-    the typed dependency graph or straight from the inventory (the same graph, without building the
-    typed one first).
+    the typed dependency graph or straight from the inventory or its :class:`Skeleton` (the same
+    graph, without building the typed one first).
 
     ``kinds`` restricts the edges (e.g. ``("sync",)``); edge attributes are ``kinds`` (sorted tuple)
     and ``weight`` (the sum of the dependencies' weights). Every service is a node.
@@ -82,12 +100,16 @@ def service_dependency_graph(dependencies: nx.MultiDiGraph | Inventory, *,
     ({'kinds': ('declared', 'sync'), 'weight': 2.0}, {'kinds': ('declared', 'sync'), 'weight': 2.0})
     """
     wanted = None if kinds is None else frozenset(kinds)
-    if isinstance(dependencies, Inventory):
+    rows: Iterable[tuple[str, str, str, float]]
+    if isinstance(dependencies, Skeleton):
+        services = sorted(dependencies.services)
+        known = frozenset(services)
+        rows = dependencies.dependencies
+    elif isinstance(dependencies, Inventory):
         services = sorted(s.id for s in dependencies.services)
         known = frozenset(services)
-        rows: Iterable[tuple[str, str, str, float]] = (
-            (d.source, d.target, d.kind, float(d.weight)) for d in dependencies.dependencies
-            if d.source in known and d.target in known)
+        rows = ((d.source, d.target, d.kind, float(d.weight)) for d in dependencies.dependencies
+                if d.source in known and d.target in known)
     else:
         types = dependencies.nodes(data="type")
         services = sorted(n for n, t in types if t == "service")

@@ -21,9 +21,9 @@ import networkx as nx
 
 from advisor.clustering import partition_of
 from advisor.config import Config
-from advisor.graph import CouplingInfo, service_dependency_graph, strongly_connected_groups
+from advisor.graph import CouplingInfo, Skeleton, service_dependency_graph, strongly_connected_groups
 from advisor.model import ServiceMetrics, SystemMetrics
-from inventory.model import DATASTORE_KINDS, DEPENDENCY_KINDS, Inventory
+from inventory.model import DEPENDENCY_KINDS, Inventory
 
 
 def sync_cycles(dependency_graph: nx.MultiDiGraph) -> tuple[tuple[str, ...], ...]:
@@ -49,6 +49,25 @@ def sync_cycles_among(services: nx.DiGraph) -> tuple[tuple[str, ...], ...]:
     return strongly_connected_groups(sync)
 
 
+def mutual_pairs_of(services: nx.DiGraph) -> tuple[tuple[str, str], ...]:
+    """The sorted pairs of services that depend on each other (any kind) in a service graph."""
+    return tuple(sorted((u, v) for u, v in services.edges() if u < v and services.has_edge(v, u)))
+
+
+#: What :func:`dependency_metrics` returns: per-service metrics, sync cycles, mutual pairs.
+DependencyMetrics = tuple[tuple[ServiceMetrics, ...], tuple[tuple[str, ...], ...], tuple[tuple[str, str], ...]]
+
+
+def dependency_metrics(skeleton: Skeleton, hubs: Iterable[str], clusters: Mapping[str, str]) -> DependencyMetrics:
+    """Per-service metrics, sync cycles and mutual pairs from an inventory's :class:`Skeleton`: what
+    the analysis hands to a worker process while it works out the candidate groups (a function of
+    its arguments alone). The figures are those of :func:`service_metrics` and :func:`system_metrics`."""
+    S = service_dependency_graph(skeleton)
+    cycles = sync_cycles_among(S)
+    per_service = service_metrics(skeleton, hubs=hubs, clusters=clusters, services_graph=S, cycles=cycles)
+    return per_service, cycles, mutual_pairs_of(S)
+
+
 def find_hubs(inventory: Inventory, config: Config) -> tuple[str, ...]:
     """Services that many others call: at least ``config.hubs.min_callers`` distinct callers *and* at
     least ``config.hubs.min_share`` of all services, counting sync and declared dependencies.
@@ -72,7 +91,7 @@ def find_hubs(inventory: Inventory, config: Config) -> tuple[str, ...]:
 
 
 def service_metrics(
-    inventory: Inventory,
+    inventory: Inventory | Skeleton,
     dependency_graph: nx.MultiDiGraph | None = None,
     *,
     hubs: Iterable[str] = (),
@@ -97,7 +116,8 @@ def service_metrics(
     * ``hub``: whether the id is in ``hubs``; ``cluster``: ``clusters[id]`` when given.
 
     ``dependency_graph`` (:func:`~advisor.graph.build_dependency_graph` of the inventory) is not
-    needed: without it the figures come from the inventory's dependencies directly.
+    needed: without it the figures come from the inventory's dependencies directly; the inventory
+    may be given as its :class:`~advisor.graph.Skeleton`.
     ``services_graph`` (:func:`~advisor.graph.service_dependency_graph`) and ``cycles``
     (:func:`sync_cycles`) may be passed when the caller has them already.
 
@@ -113,7 +133,8 @@ def service_metrics(
     >>> a.fan_out, a.fan_in, a.acs, a.instability, a.siy, a.cycle, a.datastores
     (2, 1, 1, 0.666667, 1, 0, ('database:db',))
     """
-    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or inventory)
+    skeleton = inventory if isinstance(inventory, Skeleton) else Skeleton.of(inventory)
+    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or skeleton)
     hub_set = set(hubs)
     cycle_of = {m: i for i, members in enumerate(sync_cycles_among(S) if cycles is None else cycles) for m in members}
     for _, _, data in S.edges(data=True):
@@ -126,16 +147,16 @@ def service_metrics(
     fan_out: dict[str, int] = defaultdict(int)
     fan_in: dict[str, int] = defaultdict(int)
     stores: dict[str, set[str]] = defaultdict(set)
-    datastores = {r.id for r in inventory.resources if r.kind in DATASTORE_KINDS}
-    for d in inventory.dependencies:
-        if d.source == d.target:
+    datastores = skeleton.datastores
+    for source, target, kind, _ in skeleton.dependencies:
+        if source == target:
             continue
-        fan_out[d.source] += 1
-        fan_in[d.target] += 1
-        if d.kind == "datastore" and d.target in datastores:
-            stores[d.source].add(d.target)
+        fan_out[source] += 1
+        fan_in[target] += 1
+        if kind == "datastore" and target in datastores:
+            stores[source].add(target)
     out: list[ServiceMetrics] = []
-    for sid in sorted(s.id for s in inventory.services):
+    for sid in sorted(skeleton.services):
         fi, fo = fan_in[sid], fan_out[sid]
         ais = S.in_degree(sid) if sid in S else 0
         ads = S.out_degree(sid) if sid in S else 0
@@ -158,6 +179,7 @@ def system_metrics(
     clusters: Sequence[Sequence[str]] | None = None,
     services_graph: nx.DiGraph | None = None,
     cycles: Sequence[Sequence[str]] | None = None,
+    mutual_pairs: Sequence[tuple[str, str]] | None = None,
 ) -> SystemMetrics:
     """:class:`~advisor.model.SystemMetrics` for the whole inventory.
 
@@ -167,7 +189,8 @@ def system_metrics(
     it); ``cross_team_edges`` counts dependencies between two services whose known owners differ;
     ``modularity`` is the standard (resolution 1) weighted modularity of ``clusters`` (completed
     with singletons) on ``coupling_graph``, when both are given and the graph has edges.
-    ``services_graph`` and ``cycles`` as for :func:`service_metrics`.
+    ``services_graph`` and ``cycles`` as for :func:`service_metrics`; with both ``cycles`` and
+    ``mutual_pairs`` (from :func:`dependency_metrics`) no service graph is needed.
 
     Examples
     --------
@@ -179,7 +202,10 @@ def system_metrics(
     >>> m.mutual_pairs, m.cycles, m.cross_team_edges, dict(m.dependencies)["declared"]
     ((('a', 'b'),), (), 2, 1)
     """
-    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or inventory)
+    if cycles is None or mutual_pairs is None:
+        S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or inventory)
+        cycles = sync_cycles_among(S) if cycles is None else cycles
+        mutual_pairs = mutual_pairs_of(S) if mutual_pairs is None else mutual_pairs
     counts: dict[str, int] = dict.fromkeys(DEPENDENCY_KINDS, 0)
     for d in inventory.dependencies:
         counts[d.kind] = counts.get(d.kind, 0) + 1
@@ -189,7 +215,6 @@ def system_metrics(
         if d.source != d.target and owner.get(d.source) and owner.get(d.target)
         and owner[d.source] != owner[d.target]
     )
-    mutual = tuple(sorted((u, v) for u, v in S.edges() if u < v and S.has_edge(v, u)))
     modularity: float | None = None
     if coupling_graph is not None and clusters is not None and coupling_graph.size(weight="weight") > 0:
         partition = partition_of(coupling_graph, clusters)
@@ -198,8 +223,8 @@ def system_metrics(
         services=len(inventory.services),
         resources=len(inventory.resources),
         dependencies=counts,
-        cycles=sync_cycles_among(S) if cycles is None else tuple(tuple(c) for c in cycles),
-        mutual_pairs=mutual,
+        cycles=tuple(tuple(c) for c in cycles),
+        mutual_pairs=tuple(mutual_pairs),
         hubs=tuple(sorted(set(hubs))),
         shared_datastores=dict(coupling.shared_datastores) if coupling else {},
         infrastructure=tuple(sorted(coupling.infrastructure)) if coupling else (),

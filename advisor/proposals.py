@@ -211,10 +211,16 @@ def system_candidates(clusters: Sequence[tuple[str, Sequence[str]]], index: Inde
 def propose_merges(clusters: Sequence[tuple[str, Sequence[str]]], index: Indexes, system: SystemMetrics
                    ) -> list[Proposal]:
     """Ranked proposals for the system, from its strong-evidence groups (see :func:`system_candidates`)."""
+    return rank_candidates(system_candidates(clusters, index), index, system)
+
+
+def rank_candidates(candidates: Iterable[tuple[tuple[str, ...], str | None]], index: Indexes,
+                    system: SystemMetrics) -> list[Proposal]:
+    """The candidates (from :func:`system_candidates`) that make proposals, evaluated and ranked."""
     strong_rules = {r.name for r in RULES if r.strong}
     min_score = index.config.proposals.min_score
     found: list[Proposal] = []
-    for group, cluster_id in system_candidates(clusters, index):
+    for group, cluster_id in candidates:
         proposal = evaluate_group(group, index, system, cluster=cluster_id)
         if not any(s.name in strong_rules for s in proposal.signals):
             continue

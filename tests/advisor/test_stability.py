@@ -39,12 +39,13 @@ def test_a_member_missing_from_the_graph_is_never_together() -> None:
     assert co_assignment(two_cliques_and_a_bridge(), [("a1", "ghost")], resolution=1.0) == [0.0]
 
 
-def test_runs_in_a_worker_process_give_the_same_figures_as_in_this_one() -> None:
+def test_analysis_with_worker_processes_gives_the_same_report_as_without() -> None:
     from concurrent.futures import ProcessPoolExecutor
     from pathlib import Path
 
     from advisor.analysis import analyze_inventory
     from advisor.config import Config
+    from advisor.exports import render_json
     from inventory.reading import read_paths
 
     inventory = read_paths([Path(__file__).resolve().parents[2] / "examples" / "inventory"])
@@ -53,3 +54,4 @@ def test_runs_in_a_worker_process_give_the_same_figures_as_in_this_one() -> None
         there = analyze_inventory(inventory, Config(), executor=pool)
     assert [p.stability for p in here.proposals] and all(p.stability is not None for p in here.proposals)
     assert [(p.members, p.stability) for p in there.proposals] == [(p.members, p.stability) for p in here.proposals]
+    assert render_json(there) == render_json(here)  # the metrics were measured in the worker too
