@@ -24,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any
 
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
@@ -185,9 +184,21 @@ class _Summary:
 
 
 def _str_map(value: object) -> dict[str, str]:
+    """The single values of a mapping, as text (labels, annotations, selectors); a null, list or
+    mapping value is left out."""
     if not isinstance(value, dict):
         return {}
-    return {str(k): str(v) for k, v in value.items() if v is not None and not isinstance(v, dict | list)}
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if type(v) is str:  # the usual case, without converting anything
+            out[k if type(k) is str else str(k)] = v
+        elif v is not None and not isinstance(v, dict | list):
+            out[str(k)] = str(v)
+    return out
+
+
+#: ``isinstance(x, _NESTED)``: a list or mapping (a union built once, not at every test).
+_NESTED = dict | list
 
 
 def _dict(value: object) -> dict:
@@ -199,6 +210,9 @@ def _list(value: object) -> list:
 
 
 def _text(value: object) -> str | None:
+    """A name or other text: a string, or a number as its text (not a boolean, list or mapping)."""
+    if type(value) is str:  # the usual case first
+        return value
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str | int | float):
@@ -270,136 +284,150 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
         yield part, item, f"{doc.location}:{line + text.count(chr(10), start, names[i])}"
 
 
-def _pod_spec(obj: dict) -> dict:
-    kind = obj.get("kind")
-    spec = _dict(obj.get("spec"))
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        return _dict(_dict(_dict(_dict(spec.get("jobTemplate")).get("spec")).get("template")).get("spec"))
-    return _dict(_dict(spec.get("template")).get("spec"))
+#: ``kubectl apply`` keeps a JSON copy of the whole object in this annotation, and ``kubectl get -o
+#: yaml`` dumps carry it. Annotations are read only for the owner and runtime keys (and for the Helm
+#: hook, which is checked before a summary is built), so unless it is configured as an owner key it
+#: can never change a result: it is dropped from the Workload and Service summaries, which keeps
+#: what the workers send back (and cache) small.
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 
-def _pod_labels(obj: dict) -> dict[str, str]:
-    kind = obj.get("kind")
-    spec = _dict(obj.get("spec"))
-    if kind == "Pod":
-        return _str_map(_dict(obj.get("metadata")).get("labels"))
-    if kind == "CronJob":
-        template = _dict(_dict(_dict(spec.get("jobTemplate")).get("spec")).get("template"))
-    else:
-        template = _dict(spec.get("template"))
-    return _str_map(_dict(template.get("metadata")).get("labels"))
+def _annotations(meta: dict, drop_last_applied: bool) -> dict[str, str]:
+    """The annotations of an object's ``metadata``, without ``_LAST_APPLIED`` when asked."""
+    annotations = _str_map(meta.get("annotations"))
+    if drop_last_applied:
+        annotations.pop(_LAST_APPLIED, None)
+    return annotations
 
 
-def _container(doc: Document, raw: dict, init: bool, owner: str) -> Container | None:
+def _container(doc: Document, raw: dict, init: bool) -> Container:
     name = _text(raw.get("name")) or "?"
     image = _text(raw.get("image")) or ""
     env: list[EnvVar] = []
-    for item in _list(raw.get("env")):
-        if not isinstance(item, dict):
-            continue
-        ename = _text(item.get("name"))
-        if not ename:
-            continue
-        loc = doc.at(f"name: {name}", ename) if name != "?" else doc.at(ename)
-        if loc == doc.where:  # JSON (``kubectl get -o json``) quotes names
-            loc = doc.at(f'"{name}"', f'"{ename}"')
-        value = _text(item.get("value"))
-        value_from = _dict(item.get("valueFrom"))
-        cm = _dict(value_from.get("configMapKeyRef"))
-        sk = _dict(value_from.get("secretKeyRef"))
-        if cm:
-            env.append(EnvVar(ename, None, loc, config_map=(str(cm.get("name")), str(cm.get("key")))))
-        elif sk:
-            env.append(EnvVar(ename, None, loc, secret=_text(sk.get("name"))))
-        elif value is not None:
-            addrs = tuple(find_addresses(value, key=ename)) if "$(" not in value else ()
-            env.append(EnvVar(ename, value, loc, addresses=addrs))
+    raw_env = raw.get("env")
+    if isinstance(raw_env, list):
+        # found after the container's name (an empty needle is skipped: the name is unknown)
+        after = f"name: {name}" if name != "?" else ""
+        for item in raw_env:
+            if not isinstance(item, dict):
+                continue
+            ename = _text(item.get("name"))
+            if not ename:
+                continue
+            line = doc.line_of(after, ename)
+            if line is None:  # JSON (``kubectl get -o json``) quotes names
+                line = doc.line_of(f'"{name}"', f'"{ename}"')
+            loc = f"{doc.location}:{line}" if line is not None else doc.where
+            value_from = item.get("valueFrom")
+            if isinstance(value_from, dict) and value_from:
+                cm = value_from.get("configMapKeyRef")
+                if isinstance(cm, dict) and cm:
+                    env.append(EnvVar(ename, None, loc, config_map=(str(cm.get("name")), str(cm.get("key")))))
+                    continue
+                sk = value_from.get("secretKeyRef")
+                if isinstance(sk, dict) and sk:
+                    env.append(EnvVar(ename, None, loc, secret=_text(sk.get("name"))))
+                    continue
+            value = _text(item.get("value"))
+            if value is not None:
+                addrs = tuple(find_addresses(value, key=ename)) if "$(" not in value else ()
+                env.append(EnvVar(ename, value, loc, addresses=addrs))
     env_from: list[tuple[str, str, str]] = []
-    for item in _list(raw.get("envFrom")):
+    raw_env_from = raw.get("envFrom")
+    for item in raw_env_from if isinstance(raw_env_from, list) else ():
         if not isinstance(item, dict):
             continue
         prefix = _text(item.get("prefix")) or ""
-        if isinstance(item.get("configMapRef"), dict) and _text(item["configMapRef"].get("name")):
-            env_from.append(("configmap", str(item["configMapRef"]["name"]), prefix))
-        elif isinstance(item.get("secretRef"), dict) and _text(item["secretRef"].get("name")):
-            env_from.append(("secret", str(item["secretRef"]["name"]), prefix))
+        ref = item.get("configMapRef")
+        if isinstance(ref, dict) and _text(ref.get("name")):
+            env_from.append(("configmap", str(ref["name"]), prefix))
+            continue
+        ref = item.get("secretRef")
+        if isinstance(ref, dict) and _text(ref.get("name")):
+            env_from.append(("secret", str(ref["name"]), prefix))
     strings: list[tuple[str, str, str]] = []
     for what in ("command", "args"):
         value = raw.get(what)
+        if value is None:
+            continue
         parts = [_text(v) for v in value] if isinstance(value, list) else [_text(value)]
         joined = " ".join(p for p in parts if p)
         if joined:
             first = next((p for p in parts if p), "")
-            loc = doc.at(f"name: {name}", first[:40])
-            if loc == doc.where:
-                loc = doc.at(f'"{name}"', f'"{first[:40]}')
-            strings.append((what, joined, loc))
-    resources = _dict(raw.get("resources"))
-    requests = _dict(resources.get("requests"))
-    limits = _dict(resources.get("limits"))
-    cpu = parse_cpu(requests.get("cpu", limits.get("cpu")))
-    memory = parse_memory(requests.get("memory", limits.get("memory")))
+            line = doc.line_of(f"name: {name}", first[:40])
+            if line is None:
+                line = doc.line_of(f'"{name}"', f'"{first[:40]}')
+            strings.append((what, joined, f"{doc.location}:{line}" if line is not None else doc.where))
+    cpu: float | None = None
+    memory: int | None = None
+    resources = raw.get("resources")
+    if isinstance(resources, dict) and resources:
+        requests = _dict(resources.get("requests"))
+        limits = _dict(resources.get("limits"))
+        cpu = parse_cpu(requests.get("cpu", limits.get("cpu")))
+        memory = parse_memory(requests.get("memory", limits.get("memory")))
     return Container(name, image, init, tuple(env), tuple(env_from), tuple(strings), cpu, memory)
 
 
-def _workload(doc: Document, obj: dict, location: str) -> Workload:
+def _workload(doc: Document, obj: dict, location: str, drop_last_applied: bool) -> Workload:
     meta = _dict(obj.get("metadata"))
     kind = str(obj["kind"])
     name = str(meta.get("name"))
     spec = _dict(obj.get("spec"))
-    pod = _pod_spec(obj)
+    labels = _str_map(meta.get("labels"))
+    # the pod spec and its labels: the object's own for a Pod, else its (job's) pod template's
+    if kind == "Pod":
+        pod = spec
+        pod_labels = dict(labels)
+    else:
+        template = _dict((_dict(_dict(spec.get("jobTemplate")).get("spec")) if kind == "CronJob" else spec)
+                         .get("template"))
+        pod = _dict(template.get("spec"))
+        template_meta = template.get("metadata")
+        pod_labels = _str_map(template_meta.get("labels")) if isinstance(template_meta, dict) else {}
     containers: list[Container] = []
     for init, key in ((False, "containers"), (True, "initContainers")):
-        for raw in _list(pod.get(key)):
+        raws = pod.get(key)
+        for raw in raws if isinstance(raws, list) else ():
             if isinstance(raw, dict):
-                c = _container(doc, raw, init, f"{kind}/{name}")
-                if c:
-                    containers.append(c)
+                containers.append(_container(doc, raw, init))
     volumes: list[str] = []
-    for vol in _list(pod.get("volumes")):
+    raw_volumes = pod.get("volumes")
+    for vol in raw_volumes if isinstance(raw_volumes, list) else ():
         if not isinstance(vol, dict):
             continue
-        cm = _dict(vol.get("configMap"))
-        if _text(cm.get("name")):
+        cm = vol.get("configMap")
+        if isinstance(cm, dict) and _text(cm.get("name")):
             volumes.append(str(cm["name"]))
-        for src in _list(_dict(vol.get("projected")).get("sources")):
+        projected = vol.get("projected")
+        for src in _list(projected.get("sources")) if isinstance(projected, dict) else ():
             pcm = _dict(_dict(src).get("configMap"))
             if _text(pcm.get("name")):
                 volumes.append(str(pcm["name"]))
     replicas: int | None
-    if kind in ("DaemonSet",):
+    if kind == "DaemonSet":
         replicas = None
     elif kind in ("Job", "CronJob"):
         replicas = 0
+    elif kind == "Pod":
+        replicas = 1
     else:
         raw_replicas = spec.get("replicas", 1)
         replicas = raw_replicas if isinstance(raw_replicas, int) and not isinstance(raw_replicas, bool) else 1
-        if kind == "Pod":
-            replicas = 1
     owner = None
     for ref in _list(meta.get("ownerReferences")):
         if isinstance(ref, dict) and ref.get("controller") and _text(ref.get("name")):
             owner = (str(ref.get("kind")), str(ref.get("name")))
-    fields: dict[str, Any] = {
-        "kind": kind,
-        "name": name,
-        "namespace": _text(meta.get("namespace")),
-        "labels": _str_map(meta.get("labels")),
-        "annotations": _str_map(meta.get("annotations")),
-        "pod_labels": _pod_labels(obj),
-        "replicas": replicas,
-        "containers": tuple(containers),
-        "config_volumes": tuple(volumes),
-        "owner": owner,
-        "location": location,
-    }
-    workload = Workload(**fields)
+    namespace = _text(meta.get("namespace"))
+    annotations = _annotations(meta, drop_last_applied)
+    workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, tuple(containers),
+                        tuple(volumes), owner, location)
     if owner is None and not workload.uses_config_maps:
         # everything it references is in its own spec: work the claims out here, in the worker
         # (built again with them: cheaper than dataclasses.replace)
-        workload = Workload(**fields, claims=tuple(_workload_claims(_workload_key(workload), workload, {})))
+        workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, workload.containers,
+                            workload.config_volumes, owner, location,
+                            tuple(_workload_claims(_workload_key(workload), workload, {})))
     return workload
 
 
@@ -430,7 +458,7 @@ def _config_map(doc: Document, obj: dict, location: str) -> KubeConfigMap:
     return KubeConfigMap(name, _text(meta.get("namespace")), tuple(entries), location)
 
 
-def _service(obj: dict, location: str) -> KubeService:
+def _service(obj: dict, location: str, drop_last_applied: bool) -> KubeService:
     meta = _dict(obj.get("metadata"))
     spec = _dict(obj.get("spec"))
     return KubeService(
@@ -440,7 +468,7 @@ def _service(obj: dict, location: str) -> KubeService:
         type=_text(spec.get("type")) or "ClusterIP",
         external_name=_text(spec.get("externalName")),
         labels=_str_map(meta.get("labels")),
-        annotations=_str_map(meta.get("annotations")),
+        annotations=_annotations(meta, drop_last_applied),
         location=location,
     )
 
@@ -499,149 +527,178 @@ def _one_line(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: The path to a field, one part per key (a list entry as ``[name]`` or ``[index]``).
+_Path = tuple[str, ...]
+_METADATA: _Path = ("metadata",)
+_SPEC: _Path = ("spec",)
+_JOB_TEMPLATE: _Path = ("spec", "jobTemplate")
+_JOB_SPEC: _Path = ("spec", "jobTemplate", "spec")
+
+
 class _Shape:
     """Finds the fields of one object that the reader touches but that have the wrong type.
 
     Reading stays lenient (a wrong field is ignored and the object is still read); each such
     field is reported here as its own skipped entry, so nobody wonders why a label or an env var
     was not seen.
+
+    Each check takes the field's parent mapping, the path to that parent and the field's key: the
+    field's path (and where it is in the text) is worked out only when there is a problem to report.
     """
+
+    __slots__ = ("_title", "doc", "problems")
 
     def __init__(self, doc: Document, title: str) -> None:
         self.doc = doc
-        self.title = _one_line(title)
+        self._title = title
         self.problems: list[Skipped] = []
+
+    @property
+    def title(self) -> str:
+        return _one_line(self._title)
 
     def report(self, path: Sequence[str], value: object, wanted: str) -> None:
         needles = [p.strip("[]") for p in path if not (p.startswith("[") and p.strip("[]").isdecimal())]
         where = self.doc.at(*needles) if self.doc.text else self.doc.where
         shown = _one_line(".".join(path).replace(".[", "["))
-        self.problems.append(Skipped(f"{where} ({self.title})",
-                                     f"{self.title}: {shown} is {kind_of(value)}, not {wanted}; it was ignored"))
+        title = self.title
+        self.problems.append(Skipped(f"{where} ({title})",
+                                     f"{title}: {shown} is {kind_of(value)}, not {wanted}; it was ignored"))
 
-    def mapping(self, parent: dict, path: Sequence[str], wanted: str = "a mapping") -> dict:
-        value = parent.get(path[-1])
-        if value is None or isinstance(value, dict):
-            return value or {}
-        self.report(path, value, wanted)
+    def mapping(self, parent: dict, at: _Path, key: str, wanted: str = "a mapping") -> dict:
+        """``parent[key]`` when it is a mapping, else ``{}`` (reported unless it is missing)."""
+        value = parent.get(key)
+        if isinstance(value, dict):
+            return value
+        if value is not None:
+            self.report((*at, key), value, wanted)
         return {}
 
-    def items(self, parent: dict, path: Sequence[str], wanted: str) -> list[tuple[Sequence[str], dict]]:
-        """The mapping entries of a list field, each with its path; other entries are reported.
+    def items(self, parent: dict, at: _Path, key: str, wanted: str) -> list[tuple[int, dict]]:
+        """The mapping entries of a list field, each with its index; other entries are reported.
 
         ``wanted`` names one entry (``container``): the list is "a list of container mappings".
         """
-        value = parent.get(path[-1])
+        value = parent.get(key)
         if value is None:
             return []
         if not isinstance(value, list):
-            self.report(path, value, f"a list of {wanted} mappings")
+            self.report((*at, key), value, f"a list of {wanted} mappings")
             return []
-        out: list[tuple[Sequence[str], dict]] = []
+        out: list[tuple[int, dict]] = []
         for i, item in enumerate(value):
-            item_path = [*path, f"[{i}]"]
             if isinstance(item, dict):
-                out.append((item_path, item))
+                out.append((i, item))
             else:
-                self.report(item_path, item, f"a {wanted} mapping")
+                self.report((*at, key, f"[{i}]"), item, f"a {wanted} mapping")
         return out
 
-    def text(self, parent: dict, path: Sequence[str]) -> None:
+    def text(self, parent: dict, at: _Path, key: str) -> None:
         """A name or other text (a number is read as its text; a list, mapping or boolean is not)."""
-        value = parent.get(path[-1])
+        value = parent.get(key)
         if value is None or isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
             return
-        self.report(path, value, "a string")
+        self.report((*at, key), value, "a string")
 
-    def quantity(self, parent: dict, path: Sequence[str], parse: Callable[[object], object], wanted: str) -> None:
-        value = parent.get(path[-1])
+    def quantity(self, parent: dict, at: _Path, key: str, parse: Callable[[object], object], wanted: str) -> None:
+        value = parent.get(key)
         if value is not None and parse(value) is None:
+            path = (*at, key)
             shown = redact_text(repr(value)[:40]) if isinstance(value, str) else kind_of(value)
+            title = self.title
             self.problems.append(Skipped(
-                f"{self.doc.at(*[p.strip('[]') for p in path if not p.strip('[]').isdecimal()])} ({self.title})",
-                f"{self.title}: {_one_line('.'.join(path).replace('.[', '['))} is {shown}, not {wanted}; "
+                f"{self.doc.at(*[p.strip('[]') for p in path if not p.strip('[]').isdecimal()])} ({title})",
+                f"{title}: {_one_line('.'.join(path).replace('.[', '['))} is {shown}, not {wanted}; "
                 "it was ignored"))
 
-    def labels(self, parent: dict, path: Sequence[str]) -> None:
-        value = self.mapping(parent, path, "a mapping of names to values")
-        for key, item in value.items():
-            if isinstance(item, dict | list):
-                self.report([*path, str(key)], item, "a single value")
+    def labels(self, parent: dict, at: _Path, key: str) -> None:
+        for name, item in self.mapping(parent, at, key, "a mapping of names to values").items():
+            if isinstance(item, _NESTED):
+                self.report((*at, key, str(name)), item, "a single value")
 
 
 def _shape_problems(doc: Document, obj: dict, kind: str, name: str) -> list[Skipped]:
     """The wrong-typed fields of an object the reader reads (see :class:`_Shape`)."""
     shape = _Shape(doc, f"{kind}/{name}")
     meta = _dict(obj.get("metadata"))
-    shape.labels(meta, ["metadata", "labels"])
-    shape.labels(meta, ["metadata", "annotations"])
-    shape.text(meta, ["metadata", "namespace"])
-    spec = shape.mapping(obj, ["spec"])
+    shape.labels(meta, _METADATA, "labels")
+    shape.labels(meta, _METADATA, "annotations")
+    shape.text(meta, _METADATA, "namespace")
+    spec = shape.mapping(obj, (), "spec")
     if kind in WORKLOAD_KINDS:
         if kind not in ("Pod", "DaemonSet", "Job", "CronJob"):
             replicas = spec.get("replicas")
             if replicas is not None and (isinstance(replicas, bool) or not isinstance(replicas, int)):
-                shape.report(["spec", "replicas"], replicas, "a whole number")
+                shape.report(("spec", "replicas"), replicas, "a whole number")
         if kind == "Pod":
-            pod, pod_path = spec, ["spec"]
+            pod, pod_path = spec, _SPEC
         else:
-            base, path = spec, ["spec"]
+            base, path = spec, _SPEC
             if kind == "CronJob":
-                job = shape.mapping(spec, ["spec", "jobTemplate"])
-                base, path = shape.mapping(job, ["spec", "jobTemplate", "spec"]), ["spec", "jobTemplate", "spec"]
-            template = shape.mapping(base, [*path, "template"])
-            shape.labels(shape.mapping(template, [*path, "template", "metadata"]),
-                         [*path, "template", "metadata", "labels"])
-            pod, pod_path = shape.mapping(template, [*path, "template", "spec"]), [*path, "template", "spec"]
+                base, path = shape.mapping(shape.mapping(spec, _SPEC, "jobTemplate"), _JOB_TEMPLATE, "spec"), _JOB_SPEC
+            template = shape.mapping(base, path, "template")
+            template_path = (*path, "template")
+            shape.labels(shape.mapping(template, template_path, "metadata"), (*template_path, "metadata"), "labels")
+            pod, pod_path = shape.mapping(template, template_path, "spec"), (*template_path, "spec")
         for key in ("containers", "initContainers"):
-            for cpath, container in shape.items(pod, [*pod_path, key], "container"):
-                _container_shape(shape, cpath, container)
-        shape.items(pod, [*pod_path, "volumes"], "volume")
+            for i, container in shape.items(pod, pod_path, key, "container"):
+                cname = container.get("name")
+                _container_shape(shape, (*pod_path, key, f"[{cname}]" if isinstance(cname, str) else f"[{i}]"),
+                                 container)
+        shape.items(pod, pod_path, "volumes", "volume")
     elif kind == "Service":
-        shape.labels(spec, ["spec", "selector"])
-        shape.text(spec, ["spec", "type"])
-        shape.text(spec, ["spec", "externalName"])
+        shape.labels(spec, _SPEC, "selector")
+        shape.text(spec, _SPEC, "type")
+        shape.text(spec, _SPEC, "externalName")
     elif kind == "ConfigMap":
-        for key, value in shape.mapping(obj, ["data"], "a mapping of keys to text").items():
+        for key, value in shape.mapping(obj, (), "data", "a mapping of keys to text").items():
             if isinstance(value, dict | list):
-                shape.report(["data", str(key)], value, "text")
+                shape.report(("data", str(key)), value, "text")
     elif kind == "Ingress":
-        shape.items(spec, ["spec", "rules"], "rule")
-        shape.mapping(spec, ["spec", "defaultBackend"])
+        shape.items(spec, _SPEC, "rules", "rule")
+        shape.mapping(spec, _SPEC, "defaultBackend")
     elif kind == "VirtualService":
         for key in ("http", "tcp", "tls"):
-            shape.items(spec, ["spec", key], "route")
+            shape.items(spec, _SPEC, key, "route")
         for key in ("gateways", "hosts"):
             value = spec.get(key)
             if value is not None and not isinstance(value, list):
-                shape.report(["spec", key], value, "a list of names")
+                shape.report(("spec", key), value, "a list of names")
     return shape.problems
 
 
-def _container_shape(shape: _Shape, path: Sequence[str], container: dict) -> None:
-    name = container.get("name")
-    here = [*path[:-1], f"[{name}]"] if isinstance(name, str) else list(path)
-    shape.text(container, [*here, "name"])
-    shape.text(container, [*here, "image"])
-    for epath, item in shape.items(container, [*here, "env"], "variable"):
+def _container_shape(shape: _Shape, here: _Path, container: dict) -> None:
+    """The checks of one container; ``here`` is its path (ending in ``[name]``, else ``[index]``)."""
+    shape.text(container, here, "name")
+    shape.text(container, here, "image")
+    env_path = (*here, "env")
+    for i, item in shape.items(container, here, "env", "variable"):
         ename = item.get("name")
-        epath = [*epath[:-1], f"[{ename}]"] if isinstance(ename, str) else epath
-        if not isinstance(ename, str):
-            shape.report([*epath, "name"], ename, "a variable name")
         value = item.get("value")
+        value_from = item.get("valueFrom")
+        if isinstance(ename, str) and not isinstance(value, _NESTED) and (
+                value_from is None or isinstance(value_from, dict)):
+            continue  # the usual case: nothing to report
+        at = (*env_path, f"[{ename}]" if isinstance(ename, str) else f"[{i}]")
+        if not isinstance(ename, str):
+            shape.report((*at, "name"), ename, "a variable name")
         if isinstance(value, dict | list):
-            shape.report([*epath, "value"], value, "a string")
-        shape.mapping(item, [*epath, "valueFrom"])
-    shape.items(container, [*here, "envFrom"], "envFrom")
+            shape.report((*at, "value"), value, "a string")
+        shape.mapping(item, at, "valueFrom")
+    shape.items(container, here, "envFrom", "envFrom")
     for key in ("command", "args"):
         value = container.get(key)
         if isinstance(value, dict):
-            shape.report([*here, key], value, "a list of strings")
-    resources = shape.mapping(container, [*here, "resources"])
-    for key in ("requests", "limits"):
-        amounts = shape.mapping(resources, [*here, "resources", key])
-        shape.quantity(amounts, [*here, "resources", key, "cpu"], parse_cpu, "a CPU quantity (such as 500m)")
-        shape.quantity(amounts, [*here, "resources", key, "memory"], parse_memory, "a memory quantity (such as 512Mi)")
+            shape.report((*here, key), value, "a list of strings")
+    resources = shape.mapping(container, here, "resources")
+    if resources:
+        resources_path = (*here, "resources")
+        for key in ("requests", "limits"):
+            amounts = shape.mapping(resources, resources_path, key)
+            if amounts:
+                at = (*resources_path, key)
+                shape.quantity(amounts, at, "cpu", parse_cpu, "a CPU quantity (such as 500m)")
+                shape.quantity(amounts, at, "memory", parse_memory, "a memory quantity (such as 512Mi)")
 
 
 def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEFAULT_OPTIONS) -> Fragment:
@@ -654,6 +711,7 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
     """
     fragment: Fragment | None = None
     summary = _Summary()
+    drop_last_applied = _LAST_APPLIED not in options.owner_keys
     for doc in documents:
         if fragment is None:
             fragment = Fragment(doc.location, READER)
@@ -661,7 +719,7 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
         used_any = False
         reasons: list[str] = []
         for part, obj, location in _iter_objects(doc):
-            reason = _summarise(part, obj, location, summary)
+            reason = _summarise(part, obj, location, summary, drop_last_applied)
             if reason is None:
                 used_any = True
                 problems = _shape_problems(part, obj, str(obj["kind"]), str(obj["metadata"]["name"]))
@@ -683,20 +741,24 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
     return fragment
 
 
-def _summarise(doc: Document, obj: dict, location: str, summary: _Summary) -> str | None:
-    """Add one object to the summary; return a skip reason when it carries nothing we read."""
+def _summarise(doc: Document, obj: dict, location: str, summary: _Summary, drop_last_applied: bool) -> str | None:
+    """Add one object to the summary; return a skip reason when it carries nothing we read.
+
+    ``drop_last_applied``: leave ``_LAST_APPLIED`` out of the annotations (it is no owner key).
+    """
     kind = obj.get("kind")
     meta = obj.get("metadata")
     if not isinstance(kind, str) or not isinstance(meta, dict) or not _text(meta.get("name")):
         return "a Kubernetes object needs a kind and metadata.name"
-    annotations = _str_map(meta.get("annotations"))
-    if "helm.sh/hook" in annotations:
-        return f"Helm hook ({annotations['helm.sh/hook']}) {kind}/{meta['name']}: not part of the running system"
+    annotations = meta.get("annotations")
+    hook = annotations.get("helm.sh/hook") if isinstance(annotations, dict) else None
+    if hook is not None and not isinstance(hook, dict | list):  # as _str_map would read it
+        return f"Helm hook ({hook!s}) {kind}/{meta['name']}: not part of the running system"
     if kind in WORKLOAD_KINDS:
-        summary.workloads.append(_workload(doc, obj, location))
+        summary.workloads.append(_workload(doc, obj, location, drop_last_applied))
         return None
     if kind == "Service":
-        summary.services.append(_service(obj, location))
+        summary.services.append(_service(obj, location, drop_last_applied))
         return None
     if kind == "ConfigMap":
         summary.config_maps.append(_config_map(doc, obj, location))
@@ -1028,6 +1090,8 @@ def _runtime(labels_list: Sequence[Mapping[str, str]]) -> str | None:
 
 
 def _expand(value: str, env: Mapping[str, str]) -> str:
+    if "$(" not in value:  # nothing to expand (the usual case), without running the pattern
+        return value
     return _VAR_REF.sub(lambda m: env.get(m.group(1), m.group(0)), value)
 
 
