@@ -9,7 +9,7 @@ line of its standard output::
 
 ``baseline`` loads every file under DIR with libyaml (``yaml.load_all(text, Loader=yaml.CSafeLoader)``)
 in one thread, the yardstick issue 7 sets. ``analyze`` runs the advisor end to end through its
-public API (``advisor.api.analyze_paths`` and ``advisor.exports.render_json``), records the time of
+public API (``advisor.api.analyze_paths`` and ``advisor.exports.render_json_bytes``), records the time of
 every stage and the peak resident memory of this process and of its worker processes, and only
 then scores the report against the truth (scoring is neither timed nor counted in the peak).
 ``cli`` runs the command issue 7 names, ``advisor analyze DIR --format json`` (report written to a
@@ -79,7 +79,7 @@ def measure_analysis(folder: str, truth_path: str, workers: int | None) -> dict[
     try:
         from advisor.api import analyze_paths
         from advisor.config import Config
-        from advisor.exports import render_json
+        from advisor.exports import render_json_bytes
     except ImportError as exc:
         partial = measure_reading(folder, truth_path, workers)
         partial.update({"available": False, "error": f"the advisor API is not importable yet ({exc})"})
@@ -98,7 +98,7 @@ def measure_analysis(folder: str, truth_path: str, workers: int | None) -> dict[
         cpu = _cpu_seconds()
         report = analyze_paths([folder], Config(), workers=workers, timings=timings, cache=FileCache(cache_dir))
         analysed = time.perf_counter()
-        text = render_json(report)
+        data = render_json_bytes(report)
         rendered = time.perf_counter()
         cpu = _cpu_seconds() - cpu
     except Exception as exc:
@@ -119,13 +119,13 @@ def measure_analysis(folder: str, truth_path: str, workers: int | None) -> dict[
         "stages": stages,
         "peak_rss_mb": peak_main,
         "peak_worker_rss_mb": peak_workers,
-        "report_bytes": len(text.encode("utf-8")),
+        "report_bytes": len(data),
     }
     from bench.generate import load_truth
     from bench.quality import score_report
 
     try:
-        result["quality"] = score_report(text, load_truth(truth_path))
+        result["quality"] = score_report(data.decode("utf-8"), load_truth(truth_path))
     except Exception as exc:
         result["quality_error"] = f"{type(exc).__name__}: {exc}"
     return result

@@ -7,7 +7,7 @@ For every size (default 300, 1,000, 3,000 and 5,000 services; issue 7 asks for
    (gitignored; removed afterwards unless ``--keep``);
 2. measures, each in a fresh process (:mod:`bench.measure`) so that peak memory is its own:
    the **baseline**, libyaml ``CSafeLoader`` loading every file in one thread; and the **advisor**
-   end to end through ``advisor.api.analyze_paths`` + ``advisor.exports.render_json``, with the
+   end to end through ``advisor.api.analyze_paths`` + ``advisor.exports.render_json_bytes``, with the
    seconds of every stage (read, resolve, graph, cluster, metrics, propose, stability, render), the
    time of a second run of the same inventory (unchanged files come from the parse cache), and the peak
    resident memory of the analysing process and of its largest worker;
@@ -51,7 +51,7 @@ from bench.generate import describe, generate
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-STAGES = ("read", "resolve", "graph", "cluster", "metrics", "propose", "stability", "render")
+STAGES = ("digest", "read", "resolve", "graph", "cluster", "metrics", "propose", "stability", "store", "render")
 #: Stages faster than this are too short for a growth exponent to mean anything.
 MIN_SECONDS_FOR_GROWTH = 0.05
 
@@ -230,7 +230,7 @@ def render_markdown(results: dict[str, object]) -> str:
         "start, imports and writing the report included; its peak is the resident set of the largest of the "
         "command and its workers. Ratio = `advisor analyze` / baseline, wall clock (issue 7: at most 1 at "
         "20,000 services). Second run: the same command again, unchanged files reused from the parse cache. "
-        "In process: `analyze_paths` + `render_json` (imports excluded), the run the stage times below come "
+        "In process: `analyze_paths` + `render_json_bytes` (imports excluded), the run the stage times below come "
         "from; its CPU seconds (user + system, workers included) tell how much of a wall time was waiting "
         "for a busy machine; peak memory of that process and of its largest worker.",
         "",

@@ -34,6 +34,10 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inventory.documents import Limits
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -169,7 +173,7 @@ def measure(root: Path) -> dict[str, object]:
     return out
 
 
-def _limits():
+def _limits() -> Limits:
     from inventory.documents import DEFAULT_LIMITS
 
     return DEFAULT_LIMITS
