@@ -78,7 +78,7 @@ def machine() -> dict[str, object]:
     except OSError:
         load = None
     versions: dict[str, str | None] = {}
-    for dist in ("PyYAML", "networkx", "scikit-learn", "sprawl-advisor"):
+    for dist in ("PyYAML", "networkx", "igraph", "orjson", "scikit-learn", "sprawl-advisor"):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -220,7 +220,8 @@ def render_markdown(results: dict[str, object]) -> str:
         f"Measured {results['date']} on {m['cpu']}, {m['usable_cores']} cores, {m['ram_gib']} GiB RAM "
         f"(load average {m['load_average_at_start']} at the start); {m['os']}.",
         f"Python {m['python']}, PyYAML {v.get('PyYAML')} (libyaml: {'yes' if m['libyaml'] else 'no'}), "
-        f"networkx {v.get('networkx')}, scikit-learn {v.get('scikit-learn')}; seed {results['seed']}, "
+        f"networkx {v.get('networkx')}, igraph {v.get('igraph')}, orjson {v.get('orjson')}, "
+        f"scikit-learn {v.get('scikit-learn')}; seed {results['seed']}, "
         f"workers {results['workers'] or 'default'}. Command: `{results['command']}`.",
         "",
         "## Time and memory",
