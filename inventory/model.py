@@ -76,7 +76,7 @@ class Evidence:
     def sort_key(self) -> tuple[str, int, str, str]:
         """Natural order: by file, then line as a number (``f.yaml:9`` before ``f.yaml:11``)."""
         path, sep, line = self.location.rpartition(":")
-        if sep and line.isdigit():
+        if sep and line.isascii() and line.isdigit():
             return (path, int(line), self.detail, self.reader)
         return (self.location, -1, self.detail, self.reader)
 

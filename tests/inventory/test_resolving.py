@@ -344,3 +344,10 @@ def test_resolution_is_deterministic() -> None:
         ])
 
     assert repr(build()) == repr(build())
+
+
+def test_evidence_sorts_by_line_number_and_survives_a_location_that_only_looks_numeric() -> None:
+    from inventory.model import Evidence
+
+    found = sorted([Evidence("r", "a.yaml:10", "d"), Evidence("r", "a.yaml:²", "d"), Evidence("r", "a.yaml:9", "d")])
+    assert [e.location for e in found] == ["a.yaml:9", "a.yaml:10", "a.yaml:²"]  # "²" is a digit to isdigit()
