@@ -6,11 +6,11 @@ times them. It never reads files (``inventory`` does) and never renders (``expor
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import networkx as nx
 
@@ -18,11 +18,11 @@ from advisor.clustering import LouvainGraph, cluster_services
 from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
 from advisor.graph import Skeleton, build_coupling_graph, coupling_edges
-from advisor.metrics import DependencyMetrics, dependency_metrics, find_hubs, system_metrics
+from advisor.metrics import dependency_metrics, find_hubs, system_metrics
 from advisor.model import Cluster, Proposal, Report
 from advisor.proposals import evaluate_group, rank_candidates, system_candidates
 from advisor.rules import Indexes
-from advisor.stability import co_assignment, memberships, together
+from advisor.stability import memberships, together
 from inventory.model import Evidence, Inventory
 
 
@@ -53,6 +53,30 @@ def _clusters(G: nx.Graph, communities: Sequence[Sequence[str]]) -> tuple[Cluste
         Cluster(f"C{i + 1}", tuple(c), round(internal[i], 6), round(external[i], 6))
         for i, c in enumerate(communities)
     )
+
+
+_T = TypeVar("_T")
+
+
+def _offload(executor: Executor | None, fn: Callable[..., _T], *args: Any) -> Callable[[], _T]:
+    """``fn(*args)`` started in a worker of ``executor`` when there is one; the returned function
+    gives its result. If the worker cannot take the job or fails on it (a worker killed for
+    memory, say), the job is done here instead: the workers only make an analysis faster, never
+    decide whether it succeeds."""
+    future: Future[_T] | None = None
+    if executor is not None:
+        try:
+            future = executor.submit(fn, *args)
+        except Exception:  # a broken pool: fall back to this process
+            future = None
+
+    def result() -> _T:
+        if future is not None:
+            with suppress(Exception):  # the job failed in the worker: do it here
+                return future.result()
+        return fn(*args)
+
+    return result
 
 
 def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTimer | None = None,
@@ -87,32 +111,22 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         clusters = _clusters(coupling, communities)
         cluster_of = {m: c.id for c in clusters for m in c.members}
         skeleton = Skeleton.of(inventory)
-        runs: Future[list[list[int]]] | None = None
-        measured: Future[DependencyMetrics] | None = None
-        if executor is not None:
-            runs = executor.submit(memberships, louvain, resolution, range(spread.seeds), spread.resolution_spread)
-            measured = executor.submit(dependency_metrics, skeleton, hubs, cluster_of)
+        seeds, multipliers = range(spread.seeds), spread.resolution_spread
+        runs = _offload(executor, memberships, louvain, resolution, seeds, multipliers)
+        measured = _offload(executor, dependency_metrics, skeleton, hubs, cluster_of)
     with timer.stage("propose", f"{len(clusters):,} clusters"):
         # the candidate groups need no metrics: with a worker, they are found while it measures
         index = Indexes(inventory, config, {}, frozenset(hubs), co_change, history=history)
         candidates = system_candidates([(c.id, c.members) for c in clusters], index)
     with timer.stage("metrics"):
-        if measured is not None:
-            per_service, cycles, mutual = measured.result()
-        else:
-            per_service, cycles, mutual = dependency_metrics(skeleton, hubs, cluster_of)
+        per_service, cycles, mutual = measured()
         system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
                                 cycles=cycles, mutual_pairs=mutual)
         index.metrics = {m.id: m for m in per_service}
     with timer.stage("propose"):
         proposals = rank_candidates(candidates, index, system)
     with timer.stage("stability", f"{len(proposals):,} proposals"):
-        groups = [p.members for p in proposals]
-        if runs is not None:
-            stability = together(louvain, runs.result(), groups)
-        else:
-            stability = co_assignment(louvain, groups, resolution=resolution, seeds=range(spread.seeds),
-                                      multipliers=spread.resolution_spread)
+        stability = together(louvain, runs(), [p.members for p in proposals])
         proposals = [replace(p, stability=s) for p, s in zip(proposals, stability, strict=True)]
     settings = config_as_dict(config)
     settings["resolution_used"] = round(resolution, 6)

@@ -55,3 +55,31 @@ def test_analysis_with_worker_processes_gives_the_same_report_as_without() -> No
     assert [p.stability for p in here.proposals] and all(p.stability is not None for p in here.proposals)
     assert [(p.members, p.stability) for p in there.proposals] == [(p.members, p.stability) for p in here.proposals]
     assert render_json(there) == render_json(here)  # the metrics were measured in the worker too
+
+
+def test_an_analysis_whose_workers_fail_still_completes_with_the_same_report() -> None:
+    from concurrent.futures import Executor, Future
+    from pathlib import Path
+    from typing import Any
+
+    from advisor.analysis import analyze_inventory
+    from advisor.config import Config
+    from advisor.exports import render_json
+    from inventory.reading import read_paths
+
+    class Failing(Executor):
+        """Takes every job and fails it, as a pool whose worker was killed would."""
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            future: Future[Any] = Future()
+            future.set_exception(RuntimeError("worker killed"))
+            return future
+
+    class Broken(Executor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            raise RuntimeError("a broken pool takes no job")
+
+    inventory = read_paths([Path(__file__).resolve().parents[2] / "examples" / "inventory"])
+    expected = render_json(analyze_inventory(inventory, Config()))
+    assert render_json(analyze_inventory(inventory, Config(), executor=Failing())) == expected
+    assert render_json(analyze_inventory(inventory, Config(), executor=Broken())) == expected
