@@ -114,7 +114,7 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         seeds, multipliers = range(spread.seeds), spread.resolution_spread
         runs = _offload(executor, memberships, louvain, resolution, seeds, multipliers)
         measured = _offload(executor, dependency_metrics, skeleton, hubs, cluster_of)
-    with timer.stage("propose", f"{len(clusters):,} clusters"):
+    with timer.stage("candidates", f"{len(clusters):,} clusters"):
         # the candidate groups need no metrics: with a worker, they are found while it measures
         index = Indexes(inventory, config, {}, frozenset(hubs), co_change, history=history)
         candidates = system_candidates([(c.id, c.members) for c in clusters], index)
@@ -123,11 +123,13 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
                                 cycles=cycles, mutual_pairs=mutual)
         index.metrics = {m.id: m for m in per_service}
-    with timer.stage("propose"):
+    with timer.stage("propose", f"{len(candidates):,} candidate groups"):
         proposals = rank_candidates(candidates, index, system)
     with timer.stage("stability", f"{len(proposals):,} proposals"):
         stability = together(louvain, runs(), [p.members for p in proposals])
         proposals = [replace(p, stability=s) for p, s in zip(proposals, stability, strict=True)]
+    with timer.stage("report"):
+        coupling_list = coupling_edges(info.full)
     settings = config_as_dict(config)
     settings["resolution_used"] = round(resolution, 6)
     settings["hubs"] = list(hubs)
@@ -135,7 +137,7 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         inventory=inventory,
         service_metrics=per_service,
         system_metrics=system,
-        coupling=coupling_edges(info.full),
+        coupling=coupling_list,
         clusters=clusters,
         proposals=tuple(proposals),
         settings=settings,

@@ -51,7 +51,8 @@ from bench.generate import describe, generate
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-STAGES = ("digest", "read", "resolve", "graph", "cluster", "metrics", "propose", "stability", "store", "render")
+STAGES = ("digest", "read", "resolve", "graph", "cluster", "candidates", "metrics", "propose", "stability", "report",
+          "store", "render")
 #: Stages faster than this are too short for a growth exponent to mean anything.
 MIN_SECONDS_FOR_GROWTH = 0.05
 
