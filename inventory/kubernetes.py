@@ -23,13 +23,13 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
 from inventory.documents import Document, kind_of
-from inventory.model import Address, Claim, EntityRecord, Evidence, Fragment, NamedTarget, Skipped
+from inventory.model import Address, Claim, EntityRecord, EntityRole, Evidence, Fragment, NamedTarget, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.quantities import parse_cpu, parse_memory
 from inventory.secrets import MASK, looks_secret, redact_env, redact_text
@@ -119,9 +119,20 @@ class Workload:
     config_volumes: tuple[str, ...]
     owner: tuple[str, str] | None  # (kind, name) of the controlling owner
     location: str
-    #: Claims worked out while parsing (source left empty) when nothing in the workload depends on
-    #: ConfigMaps from other files; None means :func:`assemble` works them out.
+    #: Claims worked out while parsing (source: the workload's key, listed in the record's
+    #: ``claim_keys``) when nothing in the workload depends on ConfigMaps; None means
+    #: :func:`assemble` works them out (or uses ``config_claims``).
     claims: tuple[Claim, ...] | None = None
+    #: ``classify(name, images)`` of the workload on its own (its name, the images of its non-init
+    #: containers as :func:`_sizes` lists them), worked out while parsing; :func:`assemble` uses it
+    #: for a group of this workload alone that is named after it (the same inputs), else classifies.
+    classified: tuple[EntityRole, str | None] | None = None
+    #: Claims of a workload that uses ConfigMaps, worked out while parsing with the ConfigMaps of its
+    #: own file (source: ``_key(namespace, name)``), with what each ConfigMap name it refers to looked
+    #: up to there (``config_refs``). :func:`assemble` uses them only when its own lookup over every
+    #: file gives the same ConfigMaps and the group's key is that source; else it works them out.
+    config_claims: tuple[Claim, ...] | None = None
+    config_refs: tuple[tuple[str, KubeConfigMap], ...] = ()
 
     @property
     def uses_config_maps(self) -> bool:
@@ -420,15 +431,71 @@ def _workload(doc: Document, obj: dict, location: str, drop_last_applied: bool) 
             owner = (str(ref.get("kind")), str(ref.get("name")))
     namespace = _text(meta.get("namespace"))
     annotations = _annotations(meta, drop_last_applied)
-    workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, tuple(containers),
+    if owner is not None:
+        # folded into its controller or dropped by :func:`assemble`: nothing to work out here
+        return Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, tuple(containers),
                         tuple(volumes), owner, location)
-    if owner is None and not workload.uses_config_maps:
+    # the images as _sizes lists them for a group of this workload alone
+    classified = classify(name, tuple(c.image for c in containers if not c.init and c.image))
+    workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, tuple(containers),
+                        tuple(volumes), owner, location, None, classified)
+    if not workload.uses_config_maps:
         # everything it references is in its own spec: work the claims out here, in the worker
         # (built again with them: cheaper than dataclasses.replace)
         workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, workload.containers,
                             workload.config_volumes, owner, location,
-                            tuple(_workload_claims(_workload_key(workload), workload, {})))
+                            tuple(_workload_claims(_workload_key(workload), workload, {})), classified)
     return workload
+
+
+def _config_map_names(w: Workload) -> list[str]:
+    """The ConfigMap names :func:`_workload_claims` looks up for ``w`` (each once)."""
+    names: dict[str, None] = {}
+    for c in w.containers:
+        for kind, name, _ in c.env_from:
+            if kind == "configmap":
+                names[name] = None
+        for var in c.env:
+            if var.config_map:
+                names[var.config_map[0]] = None
+    for name in w.config_volumes:
+        names[name] = None
+    return list(names)
+
+
+def _config_map_index(config_maps: Iterable[KubeConfigMap]) -> dict[tuple[str | None, str], KubeConfigMap]:
+    """ConfigMaps by (namespace, name) (the last wins) and by (None, name) (a ConfigMap without a
+    namespace, the last such; else the first of that name), as :func:`_workload_claims` looks them up."""
+    index: dict[tuple[str | None, str], KubeConfigMap] = {}
+    for cm in config_maps:
+        index[(cm.namespace, cm.name)] = cm
+        index.setdefault((None, cm.name), cm)
+    return index
+
+
+def _lookup_config_map(index: Mapping[tuple[str | None, str], KubeConfigMap], namespace: str | None, name: str
+                       ) -> KubeConfigMap | None:
+    """What :func:`_workload_claims` finds for ``name`` referred to from ``namespace``."""
+    return index.get((namespace, name)) or index.get((None, name))
+
+
+def _add_config_claims(summary: _Summary) -> None:
+    """Work out, here in the worker, the claims of the workloads of one file whose every ConfigMap
+    reference finds a ConfigMap of the same file (see ``Workload.config_claims``)."""
+    index = _config_map_index(summary.config_maps)
+    workloads = summary.workloads
+    for i, w in enumerate(workloads):
+        if w.claims is not None or w.owner is not None:
+            continue  # claims already worked out, or folded into a controller by assemble
+        refs: list[tuple[str, KubeConfigMap]] = []
+        for name in _config_map_names(w):
+            cm = _lookup_config_map(index, w.namespace, name)
+            if cm is None:
+                break  # perhaps in another file: assemble works the claims out
+            refs.append((name, cm))
+        else:
+            claims = tuple(_workload_claims(_key(w.namespace, w.name), w, index))
+            workloads[i] = replace(w, config_claims=claims, config_refs=tuple(refs))
 
 
 def _config_map(doc: Document, obj: dict, location: str) -> KubeConfigMap:
@@ -737,6 +804,7 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
             fragment.skipped.append(Skipped(f"{doc.where} (line {doc.line})", reason))
     if fragment is None:
         return Fragment("", READER)
+    _add_config_claims(summary)
     fragment.extras.append(summary)
     return fragment
 
@@ -965,10 +1033,7 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
             summary.routes.extend(s.routes)
     workloads = _fold_controlled(summary.workloads)
     groups, unselecting = _group_workloads(workloads, summary.services)
-    config_maps: dict[tuple[str | None, str], KubeConfigMap] = {}
-    for cm in summary.config_maps:
-        config_maps[(cm.namespace, cm.name)] = cm
-        config_maps.setdefault((None, cm.name), cm)
+    config_maps = _config_map_index(summary.config_maps)
 
     entities: list[EntityRecord] = []
     claims: list[Claim] = []
@@ -985,7 +1050,10 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
         taken.add(key)
         main = group.workloads[0]
         images, replicas, per_replica_cpu, per_replica_mem = _sizes(group.workloads)
-        role, tech = classify(name, images)
+        if main.classified is not None and len(group.workloads) == 1 and name == main.name:
+            role, tech = main.classified  # classify(name, images) of the same name and images
+        else:
+            role, tech = classify(name, images)
         addresses = tuple(sorted({s.name for s in group.services}))
         labels_all = [main.labels, main.pod_labels, main.annotations]
         owner = _owner(labels_all + [s.labels for s in group.services], options, owner_keys)
@@ -1011,6 +1079,8 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
         for w in group.workloads:
             if w.claims is not None:
                 claims.extend(w.claims)  # their source is the workload key, listed in claim_keys
+            elif w.config_claims is not None and _config_claims_hold(w, key, config_maps):
+                claims.extend(w.config_claims)
             else:
                 claims.extend(_workload_claims(key, w, config_maps))
 
@@ -1037,6 +1107,21 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
             entities.append(entity)
         claims.extend(claims_for_route)
     return entities, claims, skipped
+
+
+def _config_claims_hold(w: Workload, key: str, config_maps: Mapping[tuple[str | None, str], KubeConfigMap]
+                        ) -> bool:
+    """Whether ``w.config_claims`` are what ``_workload_claims(key, w, config_maps)`` gives: their
+    source is ``key`` (or there are none), and every ConfigMap name it refers to finds in
+    ``config_maps`` the ConfigMap it found in its own file (the same object, or an equal one)."""
+    worked_out = w.config_claims
+    if worked_out and worked_out[0].source != key:  # all of them have the same source
+        return False
+    for name, cm in w.config_refs:
+        found = _lookup_config_map(config_maps, w.namespace, name)
+        if found is not cm and found != cm:
+            return False
+    return True
 
 
 def _sizes(workloads: Sequence[Workload]) -> tuple[
@@ -1100,7 +1185,7 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
     what = f"{w.kind}/{w.name}"
 
     def lookup(name: str) -> KubeConfigMap | None:
-        return config_maps.get((w.namespace, name)) or config_maps.get((None, name))
+        return _lookup_config_map(config_maps, w.namespace, name)
 
     container_env: dict[str, str] = {}
 
