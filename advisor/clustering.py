@@ -40,6 +40,7 @@ whatever order the graph was built in.
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -91,15 +92,21 @@ class LouvainGraph:
         return factor * len(self.names) / (2.0 * edges / len(self.names)) if edges else 1.0
 
 
+#: igraph's random number generator is one for the whole process: analyses running in two threads
+#: (two dashboard sessions) take turns with it.
+_RNG_LOCK = threading.Lock()
+
+
 @contextmanager
 def seeded(seed: int) -> Iterator[None]:
     """igraph draws its random numbers from the ``random`` module unless told otherwise: give it a
     private generator for one block, so that a run depends on ``seed`` and nothing else."""
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        ig.set_random_number_generator(random)  # igraph's default
+    with _RNG_LOCK:
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            yield
+        finally:
+            ig.set_random_number_generator(random)  # igraph's default
 
 
 def _louvain(graph: ig.Graph, resolution: float, seed: int) -> list[tuple[int, ...]]:
@@ -127,7 +134,8 @@ def _split(graph: ig.Graph, members: tuple[int, ...], resolution: float, total: 
            max_size: int) -> list[tuple[int, ...]]:
     """Split one oversized group (vertex ids of ``graph``) found at ``resolution`` on a graph of
     total weight ``total`` into pieces of at most ``max_size`` (see the module docstring)."""
-    sub = graph.induced_subgraph(members)  # keeps the order of ``members``: sub vertex i is members[i]
+    # ``members`` are ascending vertex ids and the subgraph keeps their order: its vertex i is members[i]
+    sub = graph.induced_subgraph(members)
     size = sum(sub.es["weight"]) if sub.ecount() else 0.0
     r = resolution * size / total if size > 0 and total > 0 else resolution
     parts = _louvain(sub, r, seed)

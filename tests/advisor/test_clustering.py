@@ -110,3 +110,14 @@ def test_weakly_joined_cliques_split_along_the_weak_link() -> None:
     G.add_weighted_edges_from((left[i], right[i], 1.0) for i in range(8))
     assert cluster_services(G, resolution=0.01, max_size=30) == [tuple(sorted(G))]  # one group: too low
     assert cluster_services(G, resolution=0.01, max_size=12) == [tuple(left), tuple(right)]
+
+
+def test_analyses_in_threads_do_not_share_a_random_stream() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    G, _ = planted_partition(400, seed=4)
+    alone = {seed: cluster_services(G, seed=seed) for seed in (1, 2, 3, 4)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = dict(zip((1, 2, 3, 4, 1, 2, 3, 4),
+                            pool.map(lambda s: cluster_services(G, seed=s), (1, 2, 3, 4, 1, 2, 3, 4)), strict=True))
+    assert together == alone
