@@ -7,7 +7,7 @@ nothing here uses ``unsafe_allow_html``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,22 @@ from dashboard.text import code, human_bytes, md, names, plural
 DECISION_LABELS = {"accept": "Accept", "reject": "Reject", "defer": "Defer"}
 STATUS_ICONS = {"accepted": ":material/check_circle:", "rejected": ":material/cancel:",
                 "deferred": ":material/schedule:", "reconsider": ":material/replay:"}
+
+
+def metric_row(figures: Sequence[tuple[str, int]]) -> None:
+    """One row of headline counts, one column each, with thousands separators."""
+    for column, (label, value) in zip(st.columns(len(figures)), figures, strict=True):
+        column.metric(label, f"{value:,}")
+
+
+def listed_section(title: str, rows: Sequence[Mapping[str, object]], *, key: str, caption: str, empty: str) -> None:
+    """A subheading, then the rows as a table under a caption, or a line saying there are none."""
+    st.subheader(title)
+    if rows:
+        st.caption(caption)
+        st.dataframe(list(rows), hide_index=True, width="stretch", key=key)
+    else:
+        st.caption(empty)
 
 
 def evidence_frame(items: Iterable[Any]) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
+from dashboard.cards import listed_section, metric_row
 from dashboard.text import human_bytes, md, plural
 from dashboard.views import format_summary, input_table
 
@@ -78,18 +79,11 @@ inv = loaded.base.inventory
 st.subheader(f"Reading {md(loaded.choice.label)}")
 documents = sum(a.documents for a in inv.inputs)
 used = sum(a.used for a in inv.inputs)
-row = st.columns(5)
-row[0].metric("Files read", f"{len(inv.inputs):,}")
-row[1].metric("Documents", f"{documents:,}")
-row[2].metric("Documents used", f"{used:,}")
-row[3].metric("Skipped", f"{len(inv.skipped):,}")
-row[4].metric("Unresolved references", f"{len(inv.unresolved):,}")
-row = st.columns(5)
-row[0].metric("Services", f"{len(inv.services):,}")
-row[1].metric("Resources", f"{len(inv.resources):,}")
-row[2].metric("Dependencies", f"{len(inv.dependencies):,}")
-row[3].metric("Identity joins", f"{len(inv.joins):,}")
-row[4].metric("Proposals", f"{len(loaded.report.proposals):,}")
+metric_row([("Files read", len(inv.inputs)), ("Documents", documents), ("Documents used", used),
+            ("Skipped", len(inv.skipped)), ("Unresolved references", len(inv.unresolved))])
+metric_row([("Services", len(inv.services)), ("Resources", len(inv.resources)),
+            ("Dependencies", len(inv.dependencies)), ("Identity joins", len(inv.joins)),
+            ("Proposals", len(loaded.report.proposals))])
 
 if not inv.usable:
     inputs = {a.location for a in inv.inputs} | {s.location.split("#", 1)[0] for s in inv.skipped}
@@ -109,28 +103,17 @@ if inv.notes:
     for note in inv.notes:
         st.text(note)
 
-st.subheader(f"Skipped ({len(inv.skipped):,})")
-if inv.skipped:
-    st.caption("Each document or file that was not used, with where it is and why.")
-    st.dataframe([s.as_dict() for s in inv.skipped], hide_index=True, width="stretch", key="skipped")
-else:
-    st.caption("Every document was used.")
-
-st.subheader(f"Unresolved references ({len(inv.unresolved):,})")
-if inv.unresolved:
-    st.caption("References to something that is not in the inventory; they are not turned into services. "
-               "Add the missing manifests to resolve them.")
-    st.dataframe([{"from": u.source, "reference": u.reference, "where": u.evidence.location,
-                   "detail": u.evidence.detail, "reason": u.reason} for u in inv.unresolved],
-                 hide_index=True, width="stretch", key="unresolved")
-else:
-    st.caption("Every reference resolved.")
-
-st.subheader(f"Identity joins ({len(inv.joins):,})")
-if inv.joins:
-    st.caption("Names of one service in different sources that were joined, and by which rule. "
-               "Configure `aliases` in advisor.yaml for joins no rule can make.")
-    st.dataframe([{"service": j.id, "names": ", ".join(j.names), "rule": j.rule} for j in inv.joins],
-                 hide_index=True, width="stretch", key="joins")
-else:
-    st.caption("No names were joined across sources.")
+listed_section(f"Skipped ({len(inv.skipped):,})", [s.as_dict() for s in inv.skipped], key="skipped",
+               caption="Each document or file that was not used, with where it is and why.",
+               empty="Every document was used.")
+listed_section(f"Unresolved references ({len(inv.unresolved):,})",
+               [{"from": u.source, "reference": u.reference, "where": u.evidence.location,
+                 "detail": u.evidence.detail, "reason": u.reason} for u in inv.unresolved], key="unresolved",
+               caption="References to something that is not in the inventory; they are not turned into services. "
+                       "Add the missing manifests to resolve them.",
+               empty="Every reference resolved.")
+listed_section(f"Identity joins ({len(inv.joins):,})",
+               [{"service": j.id, "names": ", ".join(j.names), "rule": j.rule} for j in inv.joins], key="joins",
+               caption="Names of one service in different sources that were joined, and by which rule. "
+                       "Configure `aliases` in advisor.yaml for joins no rule can make.",
+               empty="No names were joined across sources.")

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import state
+from dashboard.cards import metric_row
 from dashboard.figures import bar_figure, lines_figure
 from dashboard.text import md, names
 
@@ -15,18 +16,12 @@ report = loaded.report
 inv = report.inventory
 sysm = report.system_metrics
 
-row = st.columns(5)
-row[0].metric("Services", f"{len(inv.services):,}")
-row[1].metric("Resources", f"{len(inv.resources):,}")
-row[2].metric("Dependencies", f"{len(inv.dependencies):,}")
-row[3].metric("Clusters", f"{len(report.clusters):,}")
-row[4].metric("Merge proposals", f"{len(report.proposals):,}")
-row = st.columns(5)
-row[0].metric("Sync cycles", f"{len(sysm.cycles):,}")
-row[1].metric("Mutually dependent pairs", f"{len(sysm.mutual_pairs):,}")
-row[2].metric("Hubs", f"{len(sysm.hubs):,}")
-row[3].metric("Shared datastores", f"{len(sysm.shared_datastores):,}")
-row[4].metric("Cross-team edges", f"{sysm.cross_team_edges:,}")
+metric_row([("Services", len(inv.services)), ("Resources", len(inv.resources)),
+            ("Dependencies", len(inv.dependencies)), ("Clusters", len(report.clusters)),
+            ("Merge proposals", len(report.proposals))])
+metric_row([("Sync cycles", len(sysm.cycles)), ("Mutually dependent pairs", len(sysm.mutual_pairs)),
+            ("Hubs", len(sysm.hubs)), ("Shared datastores", len(sysm.shared_datastores)),
+            ("Cross-team edges", sysm.cross_team_edges)])
 
 left, right = st.columns(2)
 with left:
