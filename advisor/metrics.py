@@ -26,20 +26,19 @@ from advisor.model import ServiceMetrics, SystemMetrics
 from inventory.model import DEPENDENCY_KINDS, Inventory
 
 
-def sync_cycles(dependency_graph: nx.MultiDiGraph) -> tuple[tuple[str, ...], ...]:
+def sync_cycles(dependencies: nx.MultiDiGraph | Inventory) -> tuple[tuple[str, ...], ...]:
     """The synchronous cycles: strongly connected components (two or more services) of the sync
     calls between services, each sorted, the largest first and ties by their members.
     A service's ``cycle`` id is the index of its cycle here.
 
-    >>> from advisor.graph import build_dependency_graph
     >>> from inventory.model import Dependency, Inventory, Service
     >>> inv = Inventory(services=tuple(Service(n, n) for n in "abc"),
     ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("b", "a", "sync", ()),
     ...                               Dependency("b", "c", "async", ()), Dependency("c", "b", "sync", ())))
-    >>> sync_cycles(build_dependency_graph(inv))
+    >>> sync_cycles(inv)
     (('a', 'b'),)
     """
-    return sync_cycles_among(service_dependency_graph(dependency_graph))
+    return sync_cycles_among(service_dependency_graph(dependencies))
 
 
 def sync_cycles_among(services: nx.DiGraph) -> tuple[tuple[str, ...], ...]:
@@ -92,7 +91,6 @@ def find_hubs(inventory: Inventory, config: Config) -> tuple[str, ...]:
 
 def service_metrics(
     inventory: Inventory | Skeleton,
-    dependency_graph: nx.MultiDiGraph | None = None,
     *,
     hubs: Iterable[str] = (),
     clusters: Mapping[str, str] | None = None,
@@ -115,26 +113,23 @@ def service_metrics(
     * ``cycle``: index into :func:`sync_cycles`; ``datastores``: datastore resources it uses.
     * ``hub``: whether the id is in ``hubs``; ``cluster``: ``clusters[id]`` when given.
 
-    ``dependency_graph`` (:func:`~advisor.graph.build_dependency_graph` of the inventory) is not
-    needed: without it the figures come from the inventory's dependencies directly; the inventory
-    may be given as its :class:`~advisor.graph.Skeleton`.
+    The inventory may be given as its :class:`~advisor.graph.Skeleton` (all these figures read).
     ``services_graph`` (:func:`~advisor.graph.service_dependency_graph`) and ``cycles``
     (:func:`sync_cycles`) may be passed when the caller has them already.
 
     Examples
     --------
-    >>> from advisor.graph import build_dependency_graph
     >>> from inventory.model import Dependency, Inventory, Resource, Service
     >>> inv = Inventory(services=(Service("a", "a"), Service("b", "b")),
     ...                 resources=(Resource("database:db", "db", "database"),),
     ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("b", "a", "sync", ()),
     ...                               Dependency("a", "database:db", "datastore", ())))
-    >>> a = service_metrics(inv, build_dependency_graph(inv))[0]
+    >>> a = service_metrics(inv)[0]
     >>> a.fan_out, a.fan_in, a.acs, a.instability, a.siy, a.cycle, a.datastores
     (2, 1, 1, 0.666667, 1, 0, ('database:db',))
     """
     skeleton = inventory if isinstance(inventory, Skeleton) else Skeleton.of(inventory)
-    S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or skeleton)
+    S = services_graph if services_graph is not None else service_dependency_graph(skeleton)
     hub_set = set(hubs)
     cycle_of = {m: i for i, members in enumerate(sync_cycles_among(S) if cycles is None else cycles) for m in members}
     for _, _, data in S.edges(data=True):
@@ -171,13 +166,11 @@ def service_metrics(
 
 def system_metrics(
     inventory: Inventory,
-    dependency_graph: nx.MultiDiGraph | None = None,
     *,
     hubs: Iterable[str] = (),
     coupling: CouplingInfo | None = None,
     coupling_graph: nx.Graph | None = None,
     clusters: Sequence[Sequence[str]] | None = None,
-    services_graph: nx.DiGraph | None = None,
     cycles: Sequence[Sequence[str]] | None = None,
     mutual_pairs: Sequence[tuple[str, str]] | None = None,
 ) -> SystemMetrics:
@@ -189,21 +182,20 @@ def system_metrics(
     it); ``cross_team_edges`` counts dependencies between two services whose known owners differ;
     ``modularity`` is the standard (resolution 1) weighted modularity of ``clusters`` (completed
     with singletons) on ``coupling_graph``, when both are given and the graph has edges.
-    ``services_graph`` and ``cycles`` as for :func:`service_metrics`; with both ``cycles`` and
-    ``mutual_pairs`` (from :func:`dependency_metrics`) no service graph is needed.
+    ``cycles`` and ``mutual_pairs`` may be passed when the caller has them (from
+    :func:`dependency_metrics`); else they are worked out from the inventory.
 
     Examples
     --------
-    >>> from advisor.graph import build_dependency_graph
     >>> from inventory.model import Dependency, Inventory, Service
     >>> inv = Inventory(services=(Service("a", "a", owner="t1"), Service("b", "b", owner="t2")),
     ...                 dependencies=(Dependency("a", "b", "sync", ()), Dependency("b", "a", "declared", ())))
-    >>> m = system_metrics(inv, build_dependency_graph(inv))
+    >>> m = system_metrics(inv)
     >>> m.mutual_pairs, m.cycles, m.cross_team_edges, dict(m.dependencies)["declared"]
     ((('a', 'b'),), (), 2, 1)
     """
     if cycles is None or mutual_pairs is None:
-        S = services_graph if services_graph is not None else service_dependency_graph(dependency_graph or inventory)
+        S = service_dependency_graph(inventory)
         cycles = sync_cycles_among(S) if cycles is None else cycles
         mutual_pairs = mutual_pairs_of(S) if mutual_pairs is None else mutual_pairs
     counts: dict[str, int] = dict.fromkeys(DEPENDENCY_KINDS, 0)

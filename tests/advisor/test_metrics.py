@@ -8,7 +8,7 @@ import networkx as nx
 import pytest
 
 from advisor.config import Config, Hubs
-from advisor.graph import build_coupling_graph, build_dependency_graph
+from advisor.graph import build_coupling_graph
 from advisor.metrics import find_hubs, service_metrics, sync_cycles, system_metrics
 from advisor.model import ServiceMetrics
 from inventory.model import Dependency, Evidence, Inventory, Resource, Service
@@ -42,7 +42,7 @@ def by_id(metrics: tuple[ServiceMetrics, ...]) -> dict[str, ServiceMetrics]:
 
 def test_service_metrics_exact_values() -> None:
     inv = small_system()
-    m = by_id(service_metrics(inv, build_dependency_graph(inv)))
+    m = by_id(service_metrics(inv))
     assert list(m) == ["a", "b", "c", "d", "e"]
     rows = {k: (v.fan_in, v.fan_out, v.ais, v.ads, v.acs, v.instability, v.siy, v.cycle) for k, v in m.items()}
     assert rows == {
@@ -60,14 +60,14 @@ def test_service_metrics_exact_values() -> None:
 
 def test_hub_flag_and_cluster_are_filled_in() -> None:
     inv = small_system()
-    m = by_id(service_metrics(inv, build_dependency_graph(inv), hubs=("c",), clusters={"a": "C1", "b": "C1"}))
+    m = by_id(service_metrics(inv, hubs=("c",), clusters={"a": "C1", "b": "C1"}))
     assert [(k, v.hub, v.cluster) for k, v in m.items()] == [
         ("a", False, "C1"), ("b", False, "C1"), ("c", True, None), ("d", False, None), ("e", False, None)]
 
 
 def test_isolated_service_has_zero_metrics() -> None:
     inv = Inventory(services=(Service("solo", "solo"),))
-    (m,) = service_metrics(inv, build_dependency_graph(inv))
+    (m,) = service_metrics(inv)
     assert (m.fan_in, m.fan_out, m.acs, m.instability, m.siy, m.cycle, m.pagerank) == (0, 0, 0, 0.0, 0, None, 1.0)
 
 
@@ -75,7 +75,7 @@ def test_pagerank_is_highest_for_the_most_depended_upon_service() -> None:
     callers = [f"s{i}" for i in range(4)]
     inv = Inventory(services=tuple(Service(n, n) for n in [*callers, "core", "leaf"]),
                     dependencies=(*(dep(c, "core") for c in callers), dep("s0", "leaf")))
-    m = by_id(service_metrics(inv, build_dependency_graph(inv)))
+    m = by_id(service_metrics(inv))
     assert max(m.values(), key=lambda v: v.pagerank).id == "core"
     assert m["core"].pagerank > m["leaf"].pagerank > m["s1"].pagerank
     assert m["s1"].pagerank == m["s2"].pagerank
@@ -83,17 +83,17 @@ def test_pagerank_is_highest_for_the_most_depended_upon_service() -> None:
 
 def test_pagerank_of_a_mutual_pair_is_even() -> None:
     inv = Inventory(services=(Service("a", "a"), Service("b", "b")), dependencies=(dep("a", "b"), dep("b", "a")))
-    assert [v.pagerank for v in service_metrics(inv, build_dependency_graph(inv))] == [0.5, 0.5]
+    assert [v.pagerank for v in service_metrics(inv)] == [0.5, 0.5]
 
 
 def test_sync_cycles_ignore_other_kinds_and_are_ordered() -> None:
-    assert sync_cycles(build_dependency_graph(small_system())) == (("c", "d", "e"), ("a", "b"))
+    assert sync_cycles(small_system()) == (("c", "d", "e"), ("a", "b"))
 
 
 def test_system_metrics_exact_values() -> None:
     inv = small_system()
     _, info = build_coupling_graph(inv, Config())
-    s = system_metrics(inv, build_dependency_graph(inv), hubs=("c",), coupling=info)
+    s = system_metrics(inv, hubs=("c",), coupling=info)
     assert (s.services, s.resources) == (5, 2)
     assert dict(s.dependencies) == {"sync": 5, "async": 3, "datastore": 2, "declared": 1}
     assert s.cycles == (("c", "d", "e"), ("a", "b"))
@@ -110,7 +110,7 @@ def test_system_metrics_reports_infrastructure() -> None:
     inv = Inventory(services=tuple(Service(u, u) for u in users), resources=(Resource("cache:r", "r", "cache"),),
                     dependencies=tuple(dep(u, "cache:r", "datastore") for u in users))
     _, info = build_coupling_graph(inv, Config())
-    s = system_metrics(inv, build_dependency_graph(inv), coupling=info)
+    s = system_metrics(inv, coupling=info)
     assert s.infrastructure == ("cache:r",)
     assert dict(s.shared_datastores) == {}
 
@@ -124,10 +124,9 @@ def two_triangles() -> nx.Graph:
 
 def test_modularity_of_the_final_partition() -> None:
     inv = Inventory(services=tuple(Service(n, n) for n in "abcxyz"))
-    D = build_dependency_graph(inv)
-    both = system_metrics(inv, D, coupling_graph=two_triangles(), clusters=[("a", "b", "c"), ("x", "y", "z")])
+    both = system_metrics(inv, coupling_graph=two_triangles(), clusters=[("a", "b", "c"), ("x", "y", "z")])
     assert both.modularity == 0.357143  # 2 * (3/7 - (7/14)^2)
-    one = system_metrics(inv, D, coupling_graph=two_triangles(), clusters=[("a", "b", "c")])
+    one = system_metrics(inv, coupling_graph=two_triangles(), clusters=[("a", "b", "c")])
     assert one.modularity == 0.091837  # the others as singletons
 
 
@@ -157,4 +156,4 @@ def test_find_hubs_needs_a_share_of_all_services() -> None:
 
 def test_pagerank_keeps_six_significant_digits_in_large_inventories() -> None:
     inv = Inventory(services=tuple(Service(f"s{i:04d}", f"s{i:04d}") for i in range(3000)))
-    assert {m.pagerank for m in service_metrics(inv, build_dependency_graph(inv))} == {0.000333333}
+    assert {m.pagerank for m in service_metrics(inv)} == {0.000333333}

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 
 from advisor.analysis import analyze_inventory
 from advisor.config import Config, Proposals
-from advisor.graph import build_dependency_graph
 from advisor.metrics import system_metrics
 from advisor.model import SystemMetrics
 from advisor.proposals import candidate_groups, evaluate_group, proposal_id, propose_merges, strong_pairs
@@ -44,7 +43,7 @@ def _index(inv: Inventory, config: Config | None = None, hubs: Iterable[str] = (
 
 
 def _system(inv: Inventory) -> SystemMetrics:
-    return system_metrics(inv, build_dependency_graph(inv), hubs=())
+    return system_metrics(inv, hubs=())
 
 
 # --------------------------------------------------------------------------------------------
