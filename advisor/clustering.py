@@ -65,9 +65,14 @@ def choose_resolution(G: nx.Graph, *, factor: float = 0.16) -> float:
     0.426667
     """
     edges = sum(1 for u, v in G.edges() if u != v)
+    nodes = sum(1 for n in G if any(v != n for v in G[n]))
+    return _auto_resolution(factor, nodes, edges)
+
+
+def _auto_resolution(factor: float, nodes: int, edges: int) -> float:
+    """``factor * N / <k>`` with ``<k> = 2E/N``; 1.0 without edges."""
     if edges == 0:
         return 1.0
-    nodes = sum(1 for n in G if any(v != n for v in G[n]))
     mean_degree = 2.0 * edges / nodes
     return factor * nodes / mean_degree
 
@@ -88,8 +93,7 @@ class LouvainGraph:
 
     def resolution(self, factor: float) -> float:
         """:func:`choose_resolution` of the graph this was made from (it has the same edges)."""
-        edges = self.graph.ecount()
-        return factor * len(self.names) / (2.0 * edges / len(self.names)) if edges else 1.0
+        return _auto_resolution(factor, len(self.names), self.graph.ecount())
 
 
 #: igraph's random number generator is one for the whole process: analyses running in two threads
