@@ -111,6 +111,7 @@ class FileCache:
         if not self.enabled:
             return
         path = self._path(key)
+        tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False) as fh:
@@ -118,5 +119,6 @@ class FileCache:
                 fh.write(data)
             os.replace(tmp, path)
         except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
