@@ -273,6 +273,14 @@ def _contexts(inputs: InputSet) -> list[tuple[InputFile, FileContext]]:
 _CACHES: dict[str, FileCache] = {}
 
 
+def _cache_in(folder: str) -> FileCache:
+    """The cache in ``folder``, one object per process (its ownership check runs once)."""
+    cache = _CACHES.get(folder)
+    if cache is None:
+        cache = _CACHES[folder] = FileCache(folder)
+    return cache
+
+
 def _cache_key(cache: FileCache, item: InputFile, ctx: FileContext, options: ReadOptions) -> str:
     parse_options = repr((options.owner_keys, options.limits, options.normalise_names, options.external_datastores))
     parts = [item.location, ctx.folder, ctx.dotenv_location or "", repr(sorted(ctx.dotenv.items())), parse_options]
@@ -300,7 +308,7 @@ def _read_one(job: _Job) -> FileResult | tuple[bool, bytes]:
     item, ctx, options, cache_folder, key = job
     if cache_folder is None or key is None:
         return read_file(item, ctx, options)
-    cache = _CACHES.get(cache_folder) or _CACHES.setdefault(cache_folder, FileCache(cache_folder))
+    cache = _cache_in(cache_folder)
     stored = cache.get_pickled(key)
     if stored is not None:
         return True, stored
@@ -321,7 +329,7 @@ def _result(job: _Job, read: FileResult | tuple[bool, bytes]) -> FileResult:
         item, ctx, options, folder, key = job
         result = read_file(item, ctx, options)
         if folder is not None and key is not None:
-            FileCache(folder).put(key, result)
+            _cache_in(folder).put(key, result)
         return result
     result.cached = cached
     return result
