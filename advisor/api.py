@@ -19,9 +19,11 @@ from pathlib import Path
 from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
+from advisor.exports import keep_json, render_json_bytes
+from advisor.loading import load_report
 from advisor.model import Report
 from inventory.cache import FileCache, source_digest
-from inventory.errors import ConfigError
+from inventory.errors import ConfigError, InputError
 from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
@@ -148,8 +150,8 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
             # nothing but files: a run over the very same files and configuration gives the same report
             run_key = cache.key(["report", _advisor_version(), repr(config), repr(inputs.skipped),
                                  repr(sorted(inputs.dotenv_locations.items())), *(k or "" for k in keys)])
-            previous = cache.get(run_key)
-            if isinstance(previous, Report):
+            previous = _cached_report(cache, run_key)
+            if previous is not None:
                 if progress:
                     print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
                           file=sys.stderr)
@@ -158,7 +160,22 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
         report = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress)
     if run_key is not None and cache is not None:
         with stages.stage("store"):
-            cache.put(run_key, report)
+            # the entry is the report's JSON, which the caller will most likely write anyway: it is
+            # kept with the report (render_json_bytes returns it again), and it is data, not a pickle
+            cache.put_bytes(run_key, render_json_bytes(report, keep=True), suffix=".json")
+    return report
+
+
+def _cached_report(cache: FileCache, run_key: str) -> Report | None:
+    """The report stored under ``run_key`` by an earlier run, or None (none, or damaged)."""
+    data = cache.get_bytes(run_key, suffix=".json")
+    if data is None:
+        return None
+    try:
+        report = load_report(data)
+    except InputError:
+        return None
+    keep_json(report, data)  # a report read back renders these very bytes
     return report
 
 

@@ -12,6 +12,8 @@ import csv
 import io
 import json
 import re
+import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -157,7 +159,7 @@ def report_as_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json_bytes(report: Report, *, pretty: bool = False) -> bytes:
+def render_json_bytes(report: Report, *, pretty: bool = False, keep: bool = False) -> bytes:
     """The report as UTF-8 JSON, compact by default, indented with ``pretty``; keys sorted either
     way, so the same inputs and seed give byte-identical output.
 
@@ -167,15 +169,56 @@ def render_json_bytes(report: Report, *, pretty: bool = False) -> bytes:
     in their shortest round-trip form (``0.0000603547``, not ``6.03547e-05``). An integer beyond 64
     bits, which only a hostile input can produce, is out of orjson's range: such a report goes
     through the standard library instead, with the same keys and structure.
+
+    ``keep`` remembers the compact JSON for as long as ``report`` lives, and later calls for the
+    same report object return it without rendering again: the analysis renders a report once for
+    its cache entry, and the command that asked for it writes the same bytes.
     """
+    if not pretty:
+        kept = _kept_json(report)
+        if kept is not None:
+            return kept
     data = report_as_dict(report)
     option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
     try:
-        return orjson.dumps(data, option=option) + b"\n"
+        out = orjson.dumps(data, option=option) + b"\n"
     except orjson.JSONEncodeError:
         if pretty:
-            return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-        return (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            out = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        else:
+            out = (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    if keep and not pretty:
+        keep_json(report, out)
+    return out
+
+
+# The compact JSON of reports rendered with ``keep``, by the report's identity (a Report's
+# dataclass hash would hash the whole inventory), each dropped when its report is collected.
+_KEPT: dict[int, tuple[weakref.ref[Report], bytes]] = {}
+_KEPT_LOCK = threading.Lock()
+
+
+def keep_json(report: Report, data: bytes) -> None:
+    """Remember ``data`` as ``report``'s compact JSON (see :func:`render_json_bytes`); the caller
+    vouches that it is exactly what rendering ``report`` gives, as for a report read back from it
+    (:mod:`advisor.loading`)."""
+    key = id(report)
+
+    def forget(ref: weakref.ref[Report]) -> None:
+        with _KEPT_LOCK:
+            if key in _KEPT and _KEPT[key][0] is ref:
+                del _KEPT[key]
+
+    with _KEPT_LOCK:
+        _KEPT[key] = (weakref.ref(report, forget), data)
+
+
+def _kept_json(report: Report) -> bytes | None:
+    with _KEPT_LOCK:
+        entry = _KEPT.get(id(report))
+    if entry is None or entry[0]() is not report:
+        return None
+    return entry[1]
 
 
 def render_json(report: Report, *, pretty: bool = False) -> str:

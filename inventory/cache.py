@@ -77,8 +77,8 @@ class FileCache:
                 digest.update(chunk)
         return digest.hexdigest()
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.pickle"
+    def _path(self, key: str, suffix: str = ".pickle") -> Path:
+        return self.folder / key[:2] / f"{key}{suffix}"
 
     def get(self, key: str) -> Any | None:
         if not self.enabled:
@@ -94,10 +94,14 @@ class FileCache:
 
     def get_pickled(self, key: str) -> bytes | None:
         """The stored bytes of an entry, not unpickled (None when there is none)."""
+        return self.get_bytes(key)
+
+    def get_bytes(self, key: str, suffix: str = ".pickle") -> bytes | None:
+        """The bytes stored under ``key`` with :meth:`put_bytes` (None when there are none)."""
         if not self.enabled:
             return None
         try:
-            with open(self._path(key), "rb") as fh:
+            with open(self._path(key, suffix), "rb") as fh:
                 return fh.read()
         except OSError:
             return None
@@ -108,9 +112,14 @@ class FileCache:
 
     def put_pickled(self, key: str, data: bytes) -> None:
         """Store a value the caller has pickled already (with :data:`pickle.HIGHEST_PROTOCOL`)."""
+        self.put_bytes(key, data)
+
+    def put_bytes(self, key: str, data: bytes, suffix: str = ".pickle") -> None:
+        """Store bytes under ``key``; ``suffix`` names what they are (an entry that is not a pickle
+        gets another suffix, so :meth:`get` never unpickles it)."""
         if not self.enabled:
             return
-        path = self._path(key)
+        path = self._path(key, suffix)
         tmp: str | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

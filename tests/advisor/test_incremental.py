@@ -56,3 +56,19 @@ def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None
     assert [r.account for r in again] == [r.account for r in first]
     assert sum(r.cached for r in again) == len(first) - 1
     assert sum(r.cached for r in read_inputs(inputs, DEFAULT_OPTIONS, cache=cache)) == len(first)  # mended
+
+
+def test_the_stored_report_is_its_json_and_a_damaged_one_is_analysed_again(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = analyze_paths([EXAMPLE], cache=FileCache(cache))
+    (entry,) = cache.glob("*/*.json")
+    assert entry.read_bytes() == render_json(first).encode()  # data, not a pickle: nothing runs when read
+
+    entry.write_bytes(entry.read_bytes()[:1000])  # cut short, as by a full disk
+    timings: dict[str, float] = {}
+    again = analyze_paths([EXAMPLE], cache=FileCache(cache), timings=timings)
+    assert "read" in timings and render_json(again) == render_json(first)
+
+    timings = {}
+    mended = analyze_paths([EXAMPLE], cache=FileCache(cache), timings=timings)
+    assert "read" not in timings and render_json(mended) == render_json(first)

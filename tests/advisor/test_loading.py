@@ -1,0 +1,121 @@
+"""A JSON report read back is the same report: equal objects, the same bytes in every format, the
+same answers to the decisions store; anything else gets a clear error."""
+
+from __future__ import annotations
+
+import gc
+from dataclasses import replace
+from pathlib import Path
+
+import orjson
+import pytest
+
+from advisor.api import analyze_paths
+from advisor.config import Config
+from advisor.decisions import DecisionStore, apply_decisions, evidence_digest, evidence_keys
+from advisor.exports import keep_json, render_bytes, render_json_bytes
+from advisor.loading import load_report, report_from_dict
+from advisor.model import Report
+from advisor.records import render_madr_all
+from bench.generate import generate
+from inventory.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[2]
+FORMATS = ("json", "markdown", "csv", "graphml", "dot", "backstage")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("generated")
+    truth = generate(out, services=200, seed=5)
+    return out / truth.inventory
+
+
+def _reports(generated: Path) -> list[Report]:
+    return [
+        analyze_paths([ROOT / "examples" / "inventory"], Config()),
+        analyze_paths([ROOT / "tests" / "fixtures" / "rules"], Config()),
+        analyze_paths([ROOT / "tests" / "fixtures" / "exports"], Config()),
+        analyze_paths([generated], Config(), workers=1),
+    ]
+
+
+def _same(a: Report, b: Report) -> None:
+    assert b == a
+    for fmt in FORMATS:
+        assert render_bytes(b, fmt) == render_bytes(a, fmt), fmt
+    assert render_bytes(b, "json", pretty=True) == render_bytes(a, "json", pretty=True)
+    assert render_madr_all(b) == render_madr_all(a)
+    assert [evidence_digest(p) for p in b.proposals] == [evidence_digest(p) for p in a.proposals]
+    assert [evidence_keys(p) for p in b.proposals] == [evidence_keys(p) for p in a.proposals]
+
+
+def test_a_report_read_back_is_the_same_report(generated: Path) -> None:
+    for report in _reports(generated):
+        assert report.proposals and report.inventory.dependencies  # something to lose
+        _same(report, load_report(render_json_bytes(report)))
+
+
+def test_decisions_and_missing_metrics_survive(generated: Path, tmp_path: Path) -> None:
+    report = analyze_paths([ROOT / "examples" / "inventory"], Config())
+    store = DecisionStore(tmp_path / "decisions.sqlite")
+    store.decide(report.proposals[0], "accept", "one team owns both")
+    decided = apply_decisions(report, store)
+    assert decided.proposals[0].decision
+    _same(decided, load_report(render_json_bytes(decided)))
+    # a service without metrics (a report filtered by hand, say) stays without
+    partial = replace(report, service_metrics=report.service_metrics[1:])
+    back = load_report(render_json_bytes(partial))
+    assert [m.id for m in back.service_metrics] == [m.id for m in partial.service_metrics]
+    _same(partial, back)
+
+
+def test_evidence_cited_twice_is_one_object_again() -> None:
+    report = analyze_paths([ROOT / "examples" / "inventory"], Config())
+    back = load_report(render_json_bytes(report))
+    by_key = {}
+    for d in back.inventory.dependencies:
+        for e in d.evidence:
+            by_key.setdefault((e.reader, e.location, e.detail), e)
+    cited = [e for p in back.proposals for s in p.signals for e in s.evidence
+             if (e.reader, e.location, e.detail) in by_key]
+    assert cited and all(by_key[(e.reader, e.location, e.detail)] is e for e in cited)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"{not json", "not JSON"),
+    (b"[]", "no schema_version"),
+    (b'{"services": []}', "no schema_version"),
+    (b'{"schema_version": 2}', "schema_version 2 is not 1"),
+    (b'{"schema_version": 1, "services": []}', "malformed report .KeyError"),
+    (b'{"schema_version": 1, "services": [1]}', "malformed report .TypeError"),
+])
+def test_what_is_not_a_report_is_refused_clearly(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        load_report(data, "saved/report.json")
+    assert caught.value.location == "saved/report.json"
+
+
+def test_a_truncated_report_is_refused() -> None:
+    report = analyze_paths([ROOT / "examples" / "inventory"], Config())
+    data = orjson.loads(render_json_bytes(report))
+    del data["services"][0]["evidence"]
+    with pytest.raises(InputError, match="malformed report"):
+        report_from_dict(data)
+
+
+def test_kept_json_is_returned_for_that_report_only_and_while_it_lives() -> None:
+    report = analyze_paths([ROOT / "examples" / "inventory"], Config())
+    rendered = render_json_bytes(report, keep=True)
+    assert render_json_bytes(report) is rendered
+    assert render_json_bytes(report, pretty=True) != rendered  # indented JSON is rendered afresh
+    other = replace(report, proposals=report.proposals[1:])
+    assert render_json_bytes(other) != rendered  # an equal-looking copy is another object
+    keep_json(other, b"{}\n")
+    assert render_json_bytes(other) == b"{}\n"
+    del other
+    gc.collect()
+    from advisor import exports
+
+    assert all(ref() is not None for ref, _ in exports._KEPT.values())  # the copy's entry went with it
+    assert render_json_bytes(report) is rendered
