@@ -21,15 +21,16 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
-
-import requests
+from typing import TYPE_CHECKING, Literal
 
 from inventory.errors import ConfigError, SourceError
 from inventory.live.fetching import DEFAULT_HTTP, HttpClient, HttpSettings, public_url
 from inventory.live.sources import ISTIO_QUERY, fetch_backstage, fetch_jaeger, fetch_prometheus
 from inventory.model import Fragment, InputAccount, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
+
+if TYPE_CHECKING:
+    import requests
 
 __all__ = ["DEFAULT_HTTP", "ISTIO_QUERY", "TOKEN_ENV", "HttpSettings", "LiveSource", "live_accounts",
            "parse_lookback", "read_live_sources"]
@@ -101,7 +102,12 @@ def read_live_sources(specs: Sequence[LiveSource], options: ReadOptions = DEFAUL
     fragments: list[Fragment] = []
     skipped: list[Skipped] = []
     own_session = session is None
-    http = session or requests.Session()
+    if session is None:
+        import requests  # only when a live source is read (see inventory.live.fetching)
+
+        http = requests.Session()
+    else:
+        http = session
     try:
         for spec in specs:
             if spec.kind not in _FETCHERS or not spec.url.startswith(("http://", "https://")):

@@ -16,12 +16,16 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
-import urllib3
-
 from inventory.errors import SourceError
+
+if TYPE_CHECKING:
+    import requests
+
+# requests (and urllib3 under it) is imported where a request is made, not with this module: an
+# analysis of files alone never needs it, and importing it is a twentieth of a small run.
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
     """The body as it arrives: each chunk as soon as any data is there (``iter_content`` waits for a full
     chunk, which a slow source delivers a byte at a time), decompressed, with urllib3's errors as
     requests' own."""
+    import requests
+    import urllib3
+
     read1 = getattr(response.raw, "read1", None)
     if read1 is None:
         yield from response.iter_content(chunk_size=64 * 1024)
@@ -122,6 +129,8 @@ class HttpClient:
     def __init__(self, source: str, *, token: str | None = None, token_env: str = "",
                  settings: HttpSettings = DEFAULT_HTTP, session: requests.Session | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        import requests
+
         self.source = source
         self.settings = settings
         self.session = session or requests.Session()
@@ -137,6 +146,8 @@ class HttpClient:
 
     def get_json(self, url: str, params: Mapping[str, str | int | float] | None = None) -> Answer:
         """GET ``url`` and decode its JSON body, retrying what may pass; raises :class:`SourceError`."""
+        import requests
+
         s = self.settings
         shown = public_url(url)
         attempts = s.retries + 1
