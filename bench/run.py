@@ -263,7 +263,10 @@ def render_markdown(results: dict[str, object]) -> str:
                          c.get("unresolved")])
         lines += _table(["services", "workers", "seconds", "peak MB", "dependencies", "skipped",
                          "unresolved"], rows)
-    lines += ["", "## Seconds per stage", ""]
+    lines += ["", "## Seconds per stage", "",
+              "Stages as the progress display names them. `store` renders the report's JSON and writes it as "
+              "the run's cache entry; `render` then hands back those same bytes, so the JSON's cost is in "
+              "`store`.", ""]
     lines += _table(["services", *STAGES, "other"],
                     [[s["services"], *(_get(s, "analysis", "stages", st) for st in (*STAGES, "other"))]
                      for s in sizes])

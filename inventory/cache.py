@@ -131,3 +131,21 @@ class FileCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+
+    def prune(self, suffix: str, keep: int) -> int:
+        """Remove all but the ``keep`` most recently written entries with ``suffix``; returns how
+        many went. For entries that are large and only ever match the very same run (whole
+        reports): without this, every changed inventory would leave one behind for good."""
+        if not self.enabled:
+            return 0
+        entries = []
+        for path in self.folder.glob(f"*/*{suffix}"):
+            with contextlib.suppress(OSError):
+                entries.append((path.stat().st_mtime_ns, str(path)))
+        entries.sort(reverse=True)
+        removed = 0
+        for _, path in entries[keep:]:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed += 1
+        return removed

@@ -4,7 +4,10 @@ analyses again."""
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
+
+import pytest
 
 from advisor.api import analyze_paths
 from advisor.config import Config, Weights
@@ -72,3 +75,21 @@ def test_the_stored_report_is_its_json_and_a_damaged_one_is_analysed_again(tmp_p
     timings = {}
     mended = analyze_paths([EXAMPLE], cache=FileCache(cache), timings=timings)
     assert "read" not in timings and render_json(mended) == render_json(first)
+
+
+def test_only_the_latest_reports_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor import api
+
+    monkeypatch.setattr(api, "REPORTS_KEPT", 2)
+    cache = tmp_path / "cache"
+    reports = []
+    for seed in range(4):  # four configurations: four different runs of the same files
+        reports.append(render_json(analyze_paths([EXAMPLE], Config(seed=seed), cache=FileCache(cache))))
+        time.sleep(0.01)  # distinct modification times
+    assert len(list(cache.glob("*/*.json"))) == 2
+    for seed, expected in ((3, True), (2, True), (0, False)):
+        timings: dict[str, float] = {}
+        assert render_json(analyze_paths([EXAMPLE], Config(seed=seed), cache=FileCache(cache),
+                                         timings=timings)) == reports[seed]
+        assert ("read" not in timings) is expected, seed
+    assert list(cache.glob("*/*.pickle"))  # the per-file entries stay
