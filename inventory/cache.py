@@ -144,8 +144,8 @@ class FileCache:
                 entries.append((path.stat().st_mtime_ns, str(path)))
         entries.sort(reverse=True)
         removed = 0
-        for _, path in entries[keep:]:
+        for _, name in entries[keep:]:
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                os.unlink(name)
                 removed += 1
         return removed
