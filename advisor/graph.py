@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -254,16 +254,26 @@ class CouplingInfo:
 
 
 class _Scores:
-    """Accumulates weight and reasons per unordered pair."""
+    """Accumulates weight and reasons per unordered pair ``a < b``, filed under ``a``: the pairs
+    come out in order by sorting plain ids (:meth:`sorted_pairs`), where sorting tens of thousands
+    of ``(a, b)`` tuples cost several times as much."""
 
     def __init__(self) -> None:
-        self.weight: dict[Pair, float] = defaultdict(float)
-        self.reasons: dict[Pair, list[str]] = defaultdict(list)
+        self.weight: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.reasons: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
 
     def add(self, a: str, b: str, weight: float, reason: str) -> None:
-        pair = (a, b) if a < b else (b, a)
-        self.weight[pair] += weight
-        self.reasons[pair].append(reason)
+        if b < a:
+            a, b = b, a
+        self.weight[a][b] += weight
+        self.reasons[a][b].append(reason)
+
+    def sorted_pairs(self) -> Iterator[tuple[str, str, float, list[str]]]:
+        """``(a, b, weight, reasons)`` for every pair, sorted by ``(a, b)``."""
+        for a in sorted(self.weight):
+            weights, reasons = self.weight[a], self.reasons[a]
+            for b in sorted(weights):
+                yield a, b, weights[b], reasons[b]
 
 
 def _plural(n: int, word: str) -> str:
@@ -350,26 +360,28 @@ def build_coupling_graph(
             scores.add(a, b, weight, reason)
 
     rows: list[tuple[str, str, dict[str, object]]] = []
-    for (a, b), total in sorted(scores.weight.items()):
-        reasons = scores.reasons[(a, b)]
-        oa, ob = services[a].owner, services[b].owner
+    owner = {sid: s.owner for sid, s in services.items()}
+    same_factor, cross_factor = f" (x{w.same_team:g})", f" (x{w.cross_team:g})"  # formatted once, not per pair
+    for a, b, total, reasons in scores.sorted_pairs():
+        oa, ob = owner[a], owner[b]
         if oa and ob:
             if oa == ob:
                 total *= w.same_team
-                reasons.append(f"same team {oa} (x{w.same_team:g})")
+                reasons.append(f"same team {oa}{same_factor}")
             else:
                 total *= w.cross_team
-                reasons.append(f"cross-team {oa}/{ob} (x{w.cross_team:g})")
+                reasons.append(f"cross-team {oa}/{ob}{cross_factor}")
         total = round(total, 6)
         if total > 0:
             rows.append((a, b, {"weight": total, "reasons": tuple(reasons)}))
 
     excluded, unmatched = _excluded_pairs(rows, inventory, config, hubs)
+    nodes = sorted(services)
     full = nx.Graph()
-    full.add_nodes_from(sorted(services))
+    full.add_nodes_from(nodes)
     full.add_edges_from(rows)
     G = nx.Graph()
-    G.add_nodes_from(sorted(services))
+    G.add_nodes_from(nodes)
     G.add_edges_from(row for row in rows if (row[0], row[1]) not in excluded)
     info = CouplingInfo(full=full, infrastructure=dict(sorted(infrastructure.items())),
                         shared_datastores=shared, excluded=excluded, unmatched_names=unmatched)
@@ -392,9 +404,9 @@ def _score_sync(scores: _Scores, deps: list[Dependency], sync: float, volume: fl
     for a, b in calls:
         if a < b and (b, a) in calls:
             scores.add(a, b, mutual, "mutual calls")
-    S = nx.DiGraph(list(calls))
+    # only "same component or not" matters here, so the plain-dict search does (no DiGraph to build)
     component: dict[str, int] = {}
-    for i, members in enumerate(strongly_connected_groups(S)):
+    for i, members in enumerate(strong_components(calls)):
         if len(members) >= 3:
             for m in members:
                 component[m] = i
@@ -501,10 +513,12 @@ def _service_index(inventory: Inventory) -> dict[str, set[str]]:
 def _excluded_pairs(rows: list[tuple[str, str, dict[str, object]]], inventory: Inventory, config: Config,
                     hubs: Iterable[str]) -> tuple[dict[Pair, str], tuple[str, ...]]:
     """Which coupled pairs stay out of clustering, and why; and the configured names matching nothing."""
-    index = _service_index(inventory)
+    index: dict[str, set[str]] = {}
     unmatched: list[str] = []
 
     def ids(name: str) -> set[str]:
+        if not index:  # built on the first configured name: most configurations name none
+            index.update(_service_index(inventory))
         found = index.get(name) or index.get(name.lower())
         if not found:
             unmatched.append(name)

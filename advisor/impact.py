@@ -43,14 +43,20 @@ def compute_impact(ctx: GroupContext, system: SystemMetrics) -> Impact:
 
     internal = [d for d in ctx.internal if d.kind != "declared"]
     sync_internal = [d for d in internal if d.kind == "sync"]
-    cycles_of, _ = _system_index(ctx, system)
+    cycles_of, partners = _system_index(ctx, system)
     touched = {i for m in ctx.members for i in cycles_of.get(m, ())}
     cycles_removed = sum(1 for i in touched if set(system.cycles[i]) <= ctx.member_set)
-    cross_team = sum(
-        1 for d in internal
-        if ctx.service(d.source).owner and ctx.service(d.target).owner
-        and ctx.service(d.source).owner != ctx.service(d.target).owner
-    )
+    # internal edges between known owners that differ: declared ones count among those the merge
+    # removes from the system's figure (``cross_team_edges_after``), not among those it turns local
+    owner = {m: s.owner for m, s in zip(members, services, strict=True)}
+    cross_team = cross_team_declared = 0
+    for d in ctx.internal:
+        source_owner, target_owner = owner[d.source], owner[d.target]
+        if source_owner and target_owner and source_owner != target_owner:
+            if d.kind == "declared":
+                cross_team_declared += 1
+            else:
+                cross_team += 1
 
     cpu_total = None
     mem_total = None
@@ -103,7 +109,7 @@ def compute_impact(ctx: GroupContext, system: SystemMetrics) -> Impact:
         memory_freed=mem_freed,
         assumptions=tuple(assumptions),
         extra={"pods_before": pods_before, "pods_after": max(largest, 1), "fixed_costs_saved": fixed,
-               **_contracted(ctx, system, sync_internal)},
+               **_contracted(ctx, system, partners, sync_internal, cross_team + cross_team_declared)},
     )
 
 
@@ -124,12 +130,13 @@ def _system_index(ctx: GroupContext, system: SystemMetrics) -> tuple[dict[str, l
     return cached  # type: ignore[return-value]
 
 
-def _contracted(ctx: GroupContext, system: SystemMetrics, sync_internal: list[Dependency]) -> dict[str, int]:
+def _contracted(ctx: GroupContext, system: SystemMetrics, partners: dict[str, list[str]],
+                sync_internal: list[Dependency], internal_cross: int) -> dict[str, int]:
     """Figures of the system with the members contracted into one service: SIY (mutually dependent
-    pairs) and cross-team edges before and after, and the synchronous hops one request through the
-    group no longer makes (the longest chain of sync calls inside it)."""
+    pairs) and cross-team edges before and after (``internal_cross``: the members' edges to each
+    other between different known owners), and the synchronous hops one request through the group
+    no longer makes (the longest chain of sync calls inside it)."""
     group = ctx.member_set
-    _, partners = _system_index(ctx, system)
     internal_pairs = 0
     outside: dict[str, int] = {}
     for m in ctx.members:
@@ -144,10 +151,6 @@ def _contracted(ctx: GroupContext, system: SystemMetrics, sync_internal: list[De
     hops = longest_chain(chain)
     if hops is None:
         hops = len({n for edge in chain for n in edge}) - 1  # a cycle: at worst every member is on the path
-    internal_cross = sum(
-        1 for d in ctx.internal if ctx.service(d.source).owner
-        and ctx.service(d.target).owner and ctx.service(d.source).owner != ctx.service(d.target).owner
-    )
     return {
         "siy_before": len(system.mutual_pairs), "siy_after": siy_after,
         "cross_team_edges_before": system.cross_team_edges,

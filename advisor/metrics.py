@@ -199,14 +199,16 @@ def system_metrics(
         cycles = sync_cycles_among(S) if cycles is None else cycles
         mutual_pairs = mutual_pairs_of(S) if mutual_pairs is None else mutual_pairs
     counts: dict[str, int] = dict.fromkeys(DEPENDENCY_KINDS, 0)
-    for d in inventory.dependencies:
-        counts[d.kind] = counts.get(d.kind, 0) + 1
     owner = {s.id: s.owner for s in inventory.services}
-    cross = sum(
-        1 for d in inventory.dependencies
-        if d.source != d.target and owner.get(d.source) and owner.get(d.target)
-        and owner[d.source] != owner[d.target]
-    )
+    cross = 0
+    for d in inventory.dependencies:  # one pass for both figures
+        counts[d.kind] = counts.get(d.kind, 0) + 1
+        # known owners that differ: two services, never a self-dependency (one id has one owner)
+        source_owner = owner.get(d.source)
+        if source_owner:
+            target_owner = owner.get(d.target)
+            if target_owner and source_owner != target_owner:
+                cross += 1
     modularity: float | None = None
     if coupling_graph is not None and clusters is not None and coupling_graph.size(weight="weight") > 0:
         partition = partition_of(coupling_graph, clusters)

@@ -26,8 +26,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-import networkx as nx
-
 from advisor.impact import compute_impact
 from advisor.model import Proposal, Signal, SystemMetrics
 from advisor.planning import plan_merge
@@ -129,6 +127,8 @@ def _joins(pair: tuple[str, str], kinds: set[str], index: Indexes) -> bool:
 
 
 def _never_merge_violations(members: set[str], index: Indexes) -> list[tuple[str, ...]]:
+    if not index.config.never_merge:
+        return []
     lowered = {m.lower(): m for m in members}
     out = []
     for group in index.config.never_merge:
@@ -138,37 +138,73 @@ def _never_merge_violations(members: set[str], index: Indexes) -> list[tuple[str
     return out
 
 
-def _strong_graph(members: Sequence[str], index: Indexes) -> tuple[nx.Graph, dict[tuple[str, str], set[str]]]:
+def _strong_graph(members: Sequence[str], index: Indexes) -> tuple[Adjacency, dict[tuple[str, str], set[str]]]:
     keep_separate = {k.lower() for k in index.config.keep_separate}
     kept = [m for m in members if m not in index.hubs and m.lower() not in keep_separate]
     pairs = strong_pairs(kept, index)
-    g = nx.Graph()
-    g.add_edges_from(sorted(p for p, kinds in pairs.items()
-                            if kinds - STANDALONE_ONLY and _joins(p, kinds - STANDALONE_ONLY, index)))
+    g = _adjacency(p for p, kinds in pairs.items()
+                   if kinds - STANDALONE_ONLY and _joins(p, kinds - STANDALONE_ONLY, index))
     # a group joined by nothing but standalone evidence is its own candidate when it touches no other
-    standalone = nx.Graph()
-    standalone.add_edges_from(sorted(p for p, kinds in pairs.items() if kinds & STANDALONE_ONLY
-                                     and _joins(p, kinds, index)))
-    for component in nx.connected_components(standalone):
+    standalone = _adjacency(p for p, kinds in pairs.items() if kinds & STANDALONE_ONLY and _joins(p, kinds, index))
+    for component in _components(standalone):
         if not any(n in g for n in component):
-            g.add_edges_from(standalone.subgraph(component).edges())
+            for n in component:
+                g[n] = standalone[n]
     return g, pairs
 
 
-def _apply_never_merge(comp: set[str], g: nx.Graph, index: Indexes) -> list[set[str]]:
-    """Drop all but the best-tied member of every never-merge set; the rest may fall apart."""
-    for violation in _never_merge_violations(comp, index):
+#: An undirected graph as plain sets of neighbours (every node with an edge is a key). The
+#: candidate search only asks for neighbours and connected components, which plain dicts answer
+#: several times faster than networkx graphs and their subgraph views.
+Adjacency = dict[str, set[str]]
+
+
+def _adjacency(edges: Iterable[tuple[str, str]]) -> Adjacency:
+    adj: Adjacency = {}
+    for a, b in edges:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    return adj
+
+
+def _components(adj: Adjacency, within: set[str] | None = None) -> list[set[str]]:
+    """The connected components of ``adj``, or of the subgraph induced by ``within`` (nodes of ``adj``)."""
+    seen: set[str] = set()
+    out: list[set[str]] = []
+    for start in adj if within is None else within:
+        if start in seen:
+            continue
+        component = {start}
+        frontier = [start]
+        while frontier:
+            for n in adj[frontier.pop()]:
+                if n not in component and (within is None or n in within):
+                    component.add(n)
+                    frontier.append(n)
+        seen |= component
+        out.append(component)
+    return out
+
+
+def _apply_never_merge(comp: set[str], g: Adjacency, index: Indexes) -> list[set[str]]:
+    """Drop all but the best-tied member of every never-merge set; the rest may fall apart.
+
+    ``comp`` is a connected component of ``g``: when no never-merge set applies it stays whole."""
+    violations = _never_merge_violations(comp, index)
+    if not violations:
+        return [set(comp)] if len(comp) >= 2 else []
+    for violation in violations:
         keep = max(violation, key=lambda s: (sum(1 for n in g[s] if n in comp), s))
         comp = comp - (set(violation) - {keep})
-    return [set(part) for part in nx.connected_components(g.subgraph(comp)) if len(part) >= 2]
+    return [part for part in _components(g, comp) if len(part) >= 2]
 
 
 def candidate_groups(cluster_members: Sequence[str], index: Indexes) -> list[tuple[str, ...]]:
     """The strongly joined groups among ``cluster_members`` (hubs and keep-separate services excluded)."""
     g, _ = _strong_graph(cluster_members, index)
     groups: list[tuple[str, ...]] = []
-    for component in nx.connected_components(g):
-        groups.extend(tuple(sorted(part)) for part in _apply_never_merge(set(component), g, index))
+    for component in _components(g):
+        groups.extend(tuple(sorted(part)) for part in _apply_never_merge(component, g, index))
     return sorted(groups)
 
 
@@ -193,8 +229,8 @@ def system_candidates(clusters: Sequence[tuple[str, Sequence[str]]], index: Inde
                 counts[cluster_of[m]] += 1
         return min(counts, key=lambda c: (-counts[c], c)) if counts else None
 
-    for component in sorted(nx.connected_components(g), key=lambda c: sorted(c)):
-        for part in _apply_never_merge(set(component), g, index):
+    for component in sorted(_components(g), key=lambda c: sorted(c)):
+        for part in _apply_never_merge(component, g, index):
             if len(part) <= max_size:
                 out.append((tuple(sorted(part)), home(part)))
                 continue
@@ -202,7 +238,7 @@ def system_candidates(clusters: Sequence[tuple[str, Sequence[str]]], index: Inde
             for m in part:
                 by_cluster[cluster_of.get(m)].add(m)
             for cid, piece in sorted(by_cluster.items(), key=lambda kv: (kv[0] or "", sorted(kv[1]))):
-                for sub in nx.connected_components(g.subgraph(piece)):
+                for sub in _components(g, piece):
                     if len(sub) >= 2:
                         out.append((tuple(sorted(sub)), cid))
     return sorted(out)

@@ -22,24 +22,34 @@ MIN_CALLS = 100
 MIN_SHARE = 0.5
 
 
+def _traffic(ctx: GroupContext, service: str) -> float:
+    """The observed calls of a service, both ways (calls from outside the services included)."""
+    total = 0.0
+    for d in ctx.index.outgoing.get(service, ()):
+        if "observed" in d.bases:
+            total += d.weight
+    for d in ctx.index.incoming.get(service, ()):
+        if "observed" in d.bases and d.source in ctx.index.services:
+            total += d.weight
+    return total
+
+
 def chatty(ctx: GroupContext) -> list[tuple[tuple[str, str], float, float, list[Dependency]]]:
-    traffic: dict[str, float] = defaultdict(float)
-    for m in ctx.members:
-        for d in ctx.index.outgoing.get(m, ()):
-            if "observed" in d.bases:
-                traffic[m] += d.weight
-        for d in ctx.index.incoming.get(m, ()):
-            if "observed" in d.bases and d.source in ctx.index.services:
-                traffic[m] += d.weight
     calls: dict[tuple[str, str], float] = defaultdict(float)
     deps: dict[tuple[str, str], list[Dependency]] = defaultdict(list)
     for d in ctx.internal:
-        if "observed" in d.bases and d.kind == "sync":
+        if d.kind == "sync" and "observed" in d.bases:
             key = pair(d.source, d.target)
             calls[key] += d.weight
             deps[key].append(d)
+    # the traffic only of the members in an observed pair: for the whole system (the candidate
+    # search) most services are in none, and without traces none is
+    traffic: dict[str, float] = {}
     out = []
     for key, n in sorted(calls.items()):
+        for member in key:
+            if member not in traffic:
+                traffic[member] = _traffic(ctx, member)
         quieter = min(traffic[key[0]], traffic[key[1]]) or n
         if n >= MIN_CALLS and n / quieter >= MIN_SHARE:
             out.append((key, n, n / quieter, deps[key]))

@@ -12,12 +12,12 @@ Evidence: the dependencies in both directions.
 from __future__ import annotations
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, evidence_of, pair
+from advisor.rules.base import GroupContext, Rule, evidence_of
 
 
 def pairs(ctx: GroupContext) -> list[tuple[str, str]]:
     calls = {(d.source, d.target) for d in ctx.internal if d.kind in ("sync", "async")}
-    return sorted({pair(a, b) for a, b in calls if (b, a) in calls})
+    return sorted((a, b) for a, b in calls if a < b and (b, a) in calls)  # internal calls have a != b
 
 
 def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
