@@ -861,14 +861,6 @@ def _app_label(labels: Mapping[str, str]) -> str | None:
     return None
 
 
-def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
-
-
-def _same_ns(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a == b
-
-
 @dataclass
 class _Group:
     """Workloads behind the same Services: one logical service."""
@@ -943,10 +935,16 @@ def _group_workloads(workloads: list[Workload], services: list[KubeService]) -> 
             continue
         items = list(svc.selector.items())
         first = items[0] if len(items) == 1 else min(items, key=lambda kv: len(by_label.get(kv, ())))
-        hits = [
-            i for i in by_label.get(first, ())
-            if _same_ns(workloads[i].namespace, svc.namespace) and _selects(svc.selector, workloads[i].pod_labels)
-        ]
+        # the rest of the selector to check (a workload listed under ``first`` carries that label)
+        others = [kv for kv in items if kv != first] if len(items) > 1 else []
+        ns = svc.namespace
+        hits = []
+        for i in by_label.get(first, ()):
+            w = workloads[i]
+            # the same namespace (a namespace unknown on either side matches), and every label
+            if (ns is None or w.namespace is None or w.namespace == ns) and (
+                    not others or all(w.pod_labels.get(k) == v for k, v in others)):
+                hits.append(i)
         if not hits:
             unselecting.append(svc)
             continue
@@ -1048,21 +1046,30 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
         if key in taken:
             key = _key(ns, f"{name}~{group.workloads[0].kind}")
         taken.add(key)
-        main = group.workloads[0]
-        images, replicas, per_replica_cpu, per_replica_mem = _sizes(group.workloads)
-        if main.classified is not None and len(group.workloads) == 1 and name == main.name:
+        group_workloads, services = group.workloads, group.services
+        main = group_workloads[0]
+        images, replicas, per_replica_cpu, per_replica_mem = _sizes(group_workloads)
+        if main.classified is not None and len(group_workloads) == 1 and name == main.name:
             role, tech = main.classified  # classify(name, images) of the same name and images
         else:
             role, tech = classify(name, images)
-        addresses = tuple(sorted({s.name for s in group.services}))
+        service_names = [s.name for s in services]
+        addresses = tuple(sorted(set(service_names))) if len(service_names) > 1 else tuple(service_names)
         labels_all = [main.labels, main.pod_labels, main.annotations]
-        owner = _owner(labels_all + [s.labels for s in group.services], options, owner_keys)
-        workload_names = tuple(f"{w.kind}/{w.name}" for w in group.workloads)
-        aliases = tuple(sorted({w.name for w in group.workloads} | set(addresses) |
-                               {a for a in (_app_label(main.pod_labels),) if a} - {name}))
+        owner = _owner(labels_all + [s.labels for s in services], options, owner_keys)
+        if len(group_workloads) == 1:  # most groups: the values of the general case below, built directly
+            workload_names: tuple[str, ...] = (f"{main.kind}/{main.name}",)
+            claim_keys: tuple[str, ...] = (_workload_key(main),) if main.claims is not None else ()
+            workload_set = {main.name}
+        else:
+            workload_names = tuple(f"{w.kind}/{w.name}" for w in group_workloads)
+            claim_keys = tuple(_workload_key(w) for w in group_workloads if w.claims is not None)
+            workload_set = {w.name for w in group_workloads}
+        app = _app_label(main.pod_labels)
+        aliases = tuple(sorted(workload_set.union(addresses, (app,) if app and app != name else ())))
         detail = ", ".join(workload_names)
-        if group.services:
-            detail += " behind Service " + ", ".join(s.name for s in group.services)
+        if services:
+            detail += " behind Service " + ", ".join(service_names)
         entities.append(EntityRecord(
             key=key, name=name, role=role, reader=READER,
             evidence=Evidence(READER, main.location, detail),
@@ -1073,10 +1080,9 @@ def assemble(summaries: Iterable[object], *, options: ReadOptions = DEFAULT_OPTI
             memory_request=int(per_replica_mem) if per_replica_mem is not None else None,
             labels=dict(main.pod_labels or main.labels), workloads=workload_names,
             system=main.labels.get("app.kubernetes.io/part-of") or main.pod_labels.get("app.kubernetes.io/part-of"),
-            aliases=aliases,
-            claim_keys=tuple(_workload_key(w) for w in group.workloads if w.claims is not None),
+            aliases=aliases, claim_keys=claim_keys,
         ))
-        for w in group.workloads:
+        for w in group_workloads:
             if w.claims is not None:
                 claims.extend(w.claims)  # their source is the workload key, listed in claim_keys
             elif w.config_claims is not None and _config_claims_hold(w, key, config_maps):

@@ -154,7 +154,7 @@ class _Group:
         """The records, the one whose attributes win first."""
         if self._ordered is None:
             recs = self.records
-            self._ordered = sorted(recs, key=_record_order) if len(recs) > 1 else list(recs)
+            self._ordered = sorted(recs, key=_record_order) if len(recs) > 1 else recs  # never changed
         return self._ordered
 
     @property
@@ -172,18 +172,25 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions, names_of
                      ) -> tuple[list[_Group], list[Join]]:
     """Group ``records`` into identities; ``names_of[i]`` is ``_names(records[i])``."""
     uf = _UnionFind(len(records))
-    readers_of: dict[int, set[str]] = {i: {r.reader} for i, r in enumerate(records)}
+    #: the readers of the records of each root that has joined another; a root that has not (most
+    #: of them, kept out of the mapping) has its own record's reader only
+    readers_of: dict[int, set[str]] = {}
+
+    def readers(root: int) -> set[str]:
+        found = readers_of.get(root)
+        return {records[root].reader} if found is None else found
+
     rules: dict[int, set[str]] = defaultdict(set)
 
     def join(a: int, b: int, rule: str) -> bool:
         ra, rb = uf.find(a), uf.find(b)
         if ra == rb:
             return True
-        if readers_of[ra] & readers_of[rb]:
+        if readers(ra) & readers(rb):
             return False
         root = uf.union(ra, rb)
         other = rb if root == ra else ra
-        readers_of[root] = readers_of[ra] | readers_of[rb]
+        readers_of[root] = readers(ra) | readers(rb)
         rules[root] |= rules.pop(other, set()) | {rule}
         return True
 
@@ -194,7 +201,7 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions, names_of
             ra, rb = uf.find(i), uf.find(j)
             if ra != rb:
                 root = uf.union(ra, rb)
-                readers_of[root] = readers_of[ra] | readers_of[rb]
+                readers_of[root] = readers(ra) | readers(rb)
         else:
             by_key[r.key] = i
 
@@ -243,7 +250,7 @@ def _join_identities(records: list[EntityRecord], options: ReadOptions, names_of
                     # same reader: configured aliases may join them anyway, the user said so
                     ra, rb = uf.find(ordered[0]), uf.find(other)
                     root = uf.union(ra, rb)
-                    readers_of[root] = readers_of[ra] | readers_of[rb]
+                    readers_of[root] = readers(ra) | readers(rb)
                     rules[root].add("configured alias")
     if options.normalise_names:
         normal: dict[str, str] = {}  # name -> normalise_name(name), each name once
@@ -322,6 +329,10 @@ class _Lookup:
     #: are forgotten when an entry for that name is added.
     _found: dict[str, dict[tuple[str | None, str, str | None, frozenset[str] | None], list[_Group]]] = field(
         default_factory=dict, repr=False)
+    #: host -> (reader, source_ns) -> what :meth:`find_host` answered; all forgotten when any entry
+    #: is added (a host is looked up by several names). ``_forms``: ``split_cluster_host`` by host.
+    _found_host: dict[str, dict[tuple[str, str | None], list[_Group]]] = field(default_factory=dict, repr=False)
+    _forms: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict, repr=False)
 
     def add(self, group: _Group, names_of: Mapping[int, set[str]] | None = None) -> None:
         """Index ``group``; ``names_of`` may give ``_names(r)`` by ``id(r)`` when already known."""
@@ -333,6 +344,8 @@ class _Lookup:
             for n in _names(r) if names is None else names:
                 self.entries[n].append((group, r.reader, r.namespace))
                 self._found.pop(n, None)
+        if self._found_host:
+            self._found_host.clear()
 
     def find(self, name: str, namespace: str | None, reader: str, source_ns: str | None,
              roles: frozenset[str] | None = None) -> list[_Group]:
@@ -345,6 +358,28 @@ class _Lookup:
         hit = found.get(query)
         if hit is None:
             hit = found[query] = self._find(lower, namespace, reader, source_ns, roles)
+        return hit
+
+    def find_host(self, host: str, reader: str, source_ns: str | None) -> list[_Group]:
+        """The groups a network ``host`` refers to: :meth:`find` of the first of its Kubernetes DNS
+        forms that names anything (the list is shared between calls: do not change it).
+
+        Most claims name a host that other claims of the same reader and namespace named before:
+        their answer is one lookup."""
+        found = self._found_host.get(host)
+        if found is None:
+            found = self._found_host[host] = {}
+        hit = found.get((reader, source_ns))
+        if hit is None:
+            forms = self._forms.get(host)
+            if forms is None:
+                forms = self._forms[host] = split_cluster_host(host)
+            hit = []
+            for name, ns in forms:
+                hit = self.find(name, ns, reader, source_ns)
+                if hit:
+                    break
+            found[(reader, source_ns)] = hit
         return hit
 
     def _find(self, name: str, namespace: str | None, reader: str, source_ns: str | None,
@@ -394,6 +429,10 @@ def _kind_for(role: str) -> DependencyKind:
     return "sync"
 
 
+#: :func:`_kind_for` of every role (any other role is "sync"), looked up once per claim.
+_KIND_FOR: dict[str, DependencyKind] = {role: _kind_for(role) for role in _ROLE_ORDER}
+
+
 #: The readers whose evidence has basis ``observed`` (see :attr:`Evidence.basis`).
 _OBSERVED_READERS = frozenset(reader for reader, basis in READER_BASIS.items() if basis == "observed")
 
@@ -429,12 +468,14 @@ class _Edge:
 
     def freeze(self) -> Dependency:
         evidence = self.evidence
+        # by position, in field order (source, target, kind, evidence, protocol, via, role, weight,
+        # errors, operations): one call per edge, and ten keyword arguments cost a quarter more
         return Dependency(
-            source=self.source, target=self.target, kind=self.kind,
-            evidence=tuple(evidence) if len(evidence) < 2 else _sorted_evidence(set(evidence)),
-            protocol=self.protocol, via=self.via, role=self.role,
-            weight=round(self.observed_weight, 6) if self.observed_weight else 1.0,
-            errors=self.errors, operations=tuple(sorted(self.operations))[:50] if self.operations else (),
+            self.source, self.target, self.kind,
+            tuple(evidence) if len(evidence) < 2 else _sorted_evidence(set(evidence)),
+            self.protocol, self.via, self.role,
+            round(self.observed_weight, 6) if self.observed_weight else 1.0,
+            self.errors, tuple(sorted(self.operations))[:50] if self.operations else (),
         )
 
 
@@ -522,18 +563,22 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         return g
 
     by_key = lookup.by_key
-    host_forms: dict[str, list[tuple[str, str | None]]] = {}  # host -> split_cluster_host(host)
+    # the claims of one source come one after another (a reader lists them per entity): its group,
+    # reader and namespace are looked up once per run (again after ``by_key`` changed)
+    last_source: str | None = None
+    src_group: _Group | None = None
+    src_rec: EntityRecord | None = None
     for claim in claims:
-        src_group = by_key.get(claim.source)
-        src_rec = source_records.get(claim.source)
+        if claim.source != last_source:
+            last_source = claim.source
+            src_group = by_key.get(last_source)
+            src_rec = source_records.get(last_source)
         if src_group is None or src_rec is None:
             continue
         src_reader, src_ns = src_rec.reader, src_rec.namespace
         target = claim.target
         targets: list[_Group] = []
-        ref_text = ""
         if isinstance(target, NamedTarget):
-            ref_text = target.name
             hit = by_key.get(target.name)
             if hit is not None:
                 targets = [hit]
@@ -542,22 +587,18 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
                 targets = lookup.find(target.name, target.namespace, src_reader, src_ns, roles)
                 if not targets and target.create:
                     targets = [created_group(target)]
+                    last_source = None  # a new group: ``by_key`` changed
         else:
-            ref_text = target.raw or target.host
-            forms = host_forms.get(target.host)
-            if forms is None:
-                forms = host_forms[target.host] = split_cluster_host(target.host)
-            for name, ns in forms:
-                targets = lookup.find(name, ns, src_reader, src_ns)
-                if targets:
-                    break
+            targets = lookup.find_host(target.host, src_reader, src_ns)
             if not targets:
                 tech = technology_of(target)
                 known_kind = tech in DATASTORE_TECHNOLOGIES or tech in BROKER_TECHNOLOGIES
                 if options.external_datastores and tech and known_kind:
                     targets = [external_group(target, tech)]
+                    last_source = None  # perhaps a new group: ``by_key`` changed
         if not targets:
             if claim.report_unresolved:
+                ref_text = target.name if isinstance(target, NamedTarget) else target.raw or target.host
                 key = (src_group.id, ref_text.lower(), claim.evidence.location)
                 if key not in unresolved:
                     host = target.host if isinstance(target, Address) else target.name
@@ -569,7 +610,7 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
         for tgt in targets:
             if tgt is src_group:
                 continue
-            kind: DependencyKind = claim.kind or _kind_for(tgt.role)
+            kind: DependencyKind = claim.kind or _KIND_FOR.get(tgt.role, "sync")
             via = claim.via
             if tgt.role in ("topic", "queue"):
                 via = tgt.name
@@ -625,7 +666,7 @@ def _derive_messaging_pairs(edges: dict[tuple[str, str, str, str | None], _Edge]
     producers: dict[str, list[_Edge]] = defaultdict(list)
     consumers: dict[str, list[_Edge]] = defaultdict(list)
     destinations = {gid for gid, g in groups.items() if g.role in ("topic", "queue")}
-    for (_src, tgt, kind, _via), edge in list(edges.items()):
+    for (_src, tgt, kind, _via), edge in edges.items():  # not changed before the loop below
         if kind != "async" or tgt not in destinations:
             continue
         if edge.role == "consume":
