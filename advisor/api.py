@@ -19,7 +19,8 @@ from pathlib import Path
 from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
-from advisor.exports import keep_json, render_json_bytes
+from advisor.exports import inventory_json, keep_json, render_json_bytes
+from advisor.forking import CAN_FORK, Forked
 from advisor.loading import load_report
 from advisor.model import Report
 from inventory.cache import FileCache, source_digest
@@ -161,12 +162,14 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                           file=sys.stderr)
                 return previous
     with _worker_pool(n, inputs) as pool:
-        report = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress)
+        report, parts = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache, keys,
+                                      progress, json_ahead=run_key is not None)
     if run_key is not None and cache is not None:
         with stages.stage("store"):
             # the entry is the report's JSON, which the caller will most likely write anyway: it is
             # kept with the report (render_json_bytes returns it again), and it is data, not a pickle
-            cache.put_bytes(run_key, render_json_bytes(report, keep=True), suffix=".json")
+            data = render_json_bytes(report, keep=True, inventory_parts=parts.result() if parts else None)
+            cache.put_bytes(run_key, data, suffix=".json")
             cache.prune(".json", keep=REPORTS_KEPT)
     return report
 
@@ -186,7 +189,10 @@ def _cached_report(cache: FileCache, run_key: str) -> Report | None:
 
 def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,
                   n: int, sources: list[LiveSource], repositories: list[str | os.PathLike[str]],
-                  cache: FileCache | None, keys: list[str | None] | None, progress: bool) -> Report:
+                  cache: FileCache | None, keys: list[str | None] | None, progress: bool, *,
+                  json_ahead: bool) -> tuple[Report, Forked[dict[str, bytes] | None] | None]:
+    """The report, and (with ``json_ahead`` and workers) the JSON of its inventory's parts, rendered
+    in a forked child while this process analyses (see :mod:`advisor.forking`)."""
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool)
     if cache is not None and progress:
@@ -206,7 +212,15 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     if repositories:
         with stages.stage("history", f"{len(repositories)} path(s)"):
             inventory, history = _history(inventory, repositories, config)
-    return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool)
+    # The analysis is serial from here and the workers wait for it: a forked child renders the
+    # inventory's share of the JSON meanwhile (about half of it), when there will be JSON to render.
+    parts = Forked(inventory_json, inventory) if json_ahead and pool is not None and CAN_FORK else None
+    try:
+        return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), parts
+    except BaseException:
+        if parts is not None:
+            parts.cancel()
+        raise
 
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from advisor.model import Impact, PlanStep, Proposal, Report, ServiceMetrics, Signal
-from inventory.model import Dependency, Evidence, Resource, Service
+from inventory.model import Dependency, Evidence, Inventory, Resource, Service
 
 TOOL = {"name": "sprawl-advisor", "version": "0.1.0"}
 
@@ -113,44 +113,16 @@ def proposal_as_dict(p: Proposal, evidence: _Evidence | None = None) -> dict[str
     }
 
 
-def report_as_dict(report: Report) -> dict[str, Any]:
-    """The report as plain data in the documented schema (see docs/report-format.md)."""
-    inv = report.inventory
-    metrics = {m.id: m for m in report.service_metrics}
-    sysm = report.system_metrics
-    ev = _Evidence()
+def _inventory_parts(inv: Inventory, ev: _Evidence) -> dict[str, Any]:
+    """The parts of the report that depend on the inventory alone."""
     return {
-        "clusters": [
-            {"cohesion": round(c.cohesion, 4), "external_weight": c.external_weight, "id": c.id,
-             "internal_weight": c.internal_weight, "members": list(c.members)}
-            for c in report.clusters
-        ],
-        "coupling": [{"a": e.a, "b": e.b, "reasons": list(e.reasons), "weight": e.weight} for e in report.coupling],
         "dependencies": [_dependency(d, ev) for d in inv.dependencies],
         "inputs": [{"documents": a.documents, "format": a.format, "location": a.location, "skipped": a.skipped,
                     "used": a.used} for a in inv.inputs],
         "joins": [{"id": j.id, "names": list(j.names), "rule": j.rule} for j in inv.joins],
-        "metrics": {
-            "cross_team_edges": sysm.cross_team_edges, "cycles": [list(c) for c in sysm.cycles],
-            "dependencies": dict(sysm.dependencies), "hubs": list(sysm.hubs),
-            "infrastructure": list(sysm.infrastructure), "modularity": sysm.modularity,
-            "mutual_pairs": [list(p) for p in sysm.mutual_pairs], "resources": sysm.resources,
-            "services": sysm.services,
-            "shared_datastores": {k: list(v) for k, v in sorted(sysm.shared_datastores.items())},
-        },
         "notes": list(inv.notes),
-        "proposals": [proposal_as_dict(p, ev) for p in report.proposals],
         "resources": [_resource(r, ev) for r in inv.resources],
-        "schema_version": report.schema_version,
-        "services": [_service(s, metrics.get(s.id), ev) for s in inv.services],
-        "settings": dict(report.settings),
         "skipped": [{"location": s.location, "reason": s.reason} for s in inv.skipped],
-        "summary": {
-            "clusters": len(report.clusters), "dependencies": len(inv.dependencies), "inputs": len(inv.inputs),
-            "proposals": len(report.proposals), "resources": len(inv.resources), "services": len(inv.services),
-            "skipped": len(inv.skipped), "unresolved": len(inv.unresolved),
-        },
-        "tool": dict(TOOL),
         "unresolved": [
             {"detail": u.evidence.detail, "location": u.evidence.location, "reader": u.evidence.reader,
              "reason": u.reason, "reference": u.reference, "source": u.source}
@@ -159,7 +131,58 @@ def report_as_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json_bytes(report: Report, *, pretty: bool = False, keep: bool = False) -> bytes:
+def inventory_json(inventory: Inventory) -> dict[str, bytes] | None:
+    """The compact JSON of the report parts that depend on ``inventory`` alone (dependencies,
+    resources, unresolved references, inputs, ...), by key, for :func:`render_json_bytes`; None
+    when a value is out of orjson's range (the report is then rendered the slow way)."""
+    try:
+        return {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
+                for k, v in _inventory_parts(inventory, _Evidence()).items()}
+    except orjson.JSONEncodeError:
+        return None
+
+
+def report_as_dict(report: Report) -> dict[str, Any]:
+    """The report as plain data in the documented schema (see docs/report-format.md)."""
+    ev = _Evidence()
+    return _report_data(report, _inventory_parts(report.inventory, ev), ev)
+
+
+def _report_data(report: Report, inventory_parts: Mapping[str, Any], ev: _Evidence) -> dict[str, Any]:
+    inv = report.inventory
+    metrics = {m.id: m for m in report.service_metrics}
+    sysm = report.system_metrics
+    return {
+        **inventory_parts,
+        "clusters": [
+            {"cohesion": round(c.cohesion, 4), "external_weight": c.external_weight, "id": c.id,
+             "internal_weight": c.internal_weight, "members": list(c.members)}
+            for c in report.clusters
+        ],
+        "coupling": [{"a": e.a, "b": e.b, "reasons": list(e.reasons), "weight": e.weight} for e in report.coupling],
+        "metrics": {
+            "cross_team_edges": sysm.cross_team_edges, "cycles": [list(c) for c in sysm.cycles],
+            "dependencies": dict(sysm.dependencies), "hubs": list(sysm.hubs),
+            "infrastructure": list(sysm.infrastructure), "modularity": sysm.modularity,
+            "mutual_pairs": [list(p) for p in sysm.mutual_pairs], "resources": sysm.resources,
+            "services": sysm.services,
+            "shared_datastores": {k: list(v) for k, v in sorted(sysm.shared_datastores.items())},
+        },
+        "proposals": [proposal_as_dict(p, ev) for p in report.proposals],
+        "schema_version": report.schema_version,
+        "services": [_service(s, metrics.get(s.id), ev) for s in inv.services],
+        "settings": dict(report.settings),
+        "summary": {
+            "clusters": len(report.clusters), "dependencies": len(inv.dependencies), "inputs": len(inv.inputs),
+            "proposals": len(report.proposals), "resources": len(inv.resources), "services": len(inv.services),
+            "skipped": len(inv.skipped), "unresolved": len(inv.unresolved),
+        },
+        "tool": dict(TOOL),
+    }
+
+
+def render_json_bytes(report: Report, *, pretty: bool = False, keep: bool = False,
+                      inventory_parts: Mapping[str, bytes] | None = None) -> bytes:
     """The report as UTF-8 JSON, compact by default, indented with ``pretty``; keys sorted either
     way, so the same inputs and seed give byte-identical output.
 
@@ -173,16 +196,24 @@ def render_json_bytes(report: Report, *, pretty: bool = False, keep: bool = Fals
     ``keep`` remembers the compact JSON for as long as ``report`` lives, and later calls for the
     same report object return it without rendering again: the analysis renders a report once for
     its cache entry, and the command that asked for it writes the same bytes.
+
+    ``inventory_parts`` is :func:`inventory_json` of ``report.inventory``, worked out already (by
+    the analysis, in a forked child, while it had a core to spare); used for compact JSON only.
     """
     if not pretty:
         kept = _kept_json(report)
         if kept is not None:
             return kept
-    data = report_as_dict(report)
     option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
     try:
+        if inventory_parts is not None and not pretty:
+            fragments = {k: orjson.Fragment(v) for k, v in inventory_parts.items()}
+            data = _report_data(report, fragments, _Evidence())
+        else:
+            data = report_as_dict(report)
         out = orjson.dumps(data, option=option) + b"\n"
     except orjson.JSONEncodeError:
+        data = report_as_dict(report)  # plain data: the standard library takes no fragments
         if pretty:
             out = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
         else:

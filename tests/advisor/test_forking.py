@@ -1,0 +1,106 @@
+"""Work in a forked child gives the answer the same function gives here, and a child that fails or
+is killed costs nothing but the time to do the work here instead."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from advisor import forking
+from advisor.api import analyze_paths
+from advisor.config import Config
+from advisor.exports import render_json_bytes
+from advisor.forking import Forked
+from bench.generate import generate
+from inventory.cache import FileCache
+
+needs_fork = pytest.mark.skipif(not forking.CAN_FORK, reason="no fork and memfd_create here (Linux only)")
+
+
+def _pid_and(value: object) -> tuple[int, object]:
+    return os.getpid(), value
+
+
+@needs_fork
+def test_the_answer_comes_from_a_child() -> None:
+    big = {"x" * 10: list(range(200_000))}  # more than a pipe would hold
+    pid, value = Forked(_pid_and, big).result()
+    assert pid != os.getpid()
+    assert value == big
+
+
+def _fails_in_a_child(parent: int) -> str:
+    if os.getpid() != parent:
+        os._exit(3)  # as a child killed for memory would end
+    return "done here"
+
+
+def _slow(parent: int) -> str:
+    if os.getpid() != parent:
+        time.sleep(60)
+    return "done here"
+
+
+@needs_fork
+def test_a_failed_or_killed_child_means_the_work_is_done_here() -> None:
+    assert Forked(_fails_in_a_child, os.getpid()).result() == "done here"
+    slow = Forked(_slow, os.getpid())
+    assert slow._pid is not None
+    os.kill(slow._pid, signal.SIGKILL)
+    assert slow.result() == "done here"
+
+
+@needs_fork
+def test_a_cancelled_child_is_gone() -> None:
+    slow = Forked(_slow, os.getpid())
+    pid = slow._pid
+    assert pid is not None
+    slow.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left behind
+
+
+def test_without_fork_the_work_is_done_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forking, "CAN_FORK", False)
+    pid, value = Forked(_pid_and, 7).result()
+    assert (pid, value) == (os.getpid(), 7)
+
+
+def test_the_inventory_json_rendered_in_a_child_is_the_same_report(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    truth = generate(tmp_path / "generated", services=200, seed=5)
+    folder = tmp_path / "generated" / truth.inventory
+    started: list[object] = []
+    original = Forked.__init__
+
+    def spy(self: Forked[object], fn: object, *args: object) -> None:
+        started.append(fn)
+        original(self, fn, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Forked, "__init__", spy)
+    # workers and a cache entry to write: the inventory's JSON is rendered in a child
+    ahead = analyze_paths([folder], Config(), workers=2, cache=FileCache(tmp_path / "cache"))
+    assert [getattr(fn, "__name__", "") for fn in started] == (["inventory_json"] if forking.CAN_FORK else [])
+    alone = analyze_paths([folder], Config(), workers=1)
+    assert render_json_bytes(ahead) == render_json_bytes(alone)
+    assert render_json_bytes(ahead, pretty=True) == render_json_bytes(alone, pretty=True)
+
+
+def test_inventory_parts_render_the_same_json(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from advisor.exports import inventory_json
+
+    report = analyze_paths([Path(__file__).resolve().parents[1] / "fixtures" / "exports"], Config())
+    parts = inventory_json(report.inventory)
+    assert parts is not None and set(parts) >= {"dependencies", "resources", "unresolved", "inputs"}
+    assert render_json_bytes(report, inventory_parts=parts) == render_json_bytes(report)
+    # a value beyond orjson's range: no parts, and the report still renders (the slow way)
+    first, *rest = report.inventory.inputs
+    huge = replace(report, inventory=replace(report.inventory, inputs=(replace(first, documents=2**70), *rest)))
+    assert inventory_json(huge.inventory) is None
+    assert b"1180591620717411303424" in render_json_bytes(huge)
