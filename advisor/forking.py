@@ -5,7 +5,7 @@ do for a while. Work that needs nothing but what this process already holds, and
 (the JSON of the inventory's parts, say), can run in a forked child meanwhile: the child sees the
 inventory without it being pickled, and sends back only its answer, through an anonymous memory
 file. The parent's copy-on-write cost was measured as negligible (a full analysis at 20,000
-services beside an idle forked child: the same CPU time to within 1%).
+services beside an idle forked child: the same CPU time, to within a few percent of noise).
 
 Only on Linux (``os.fork`` and ``os.memfd_create``), and only for callers that ask; anywhere else,
 or when the fork or the child fails, the work is done in this process when its answer is needed.
