@@ -19,6 +19,7 @@ import os
 import pickle
 import signal
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -43,7 +44,12 @@ class Forked(Generic[_T]):
         except OSError:
             return
         try:
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns that forking a process with threads (the worker pool's) may
+                # deadlock a child that takes a lock one of them held; the child here only runs
+                # ``fn`` on data it already has and leaves with os._exit, touching none of them.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
         except OSError:
             os.close(fd)
             return
