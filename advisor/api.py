@@ -19,7 +19,7 @@ from pathlib import Path
 from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
-from advisor.exports import inventory_json, keep_json, render_json_bytes
+from advisor.exports import cache_json, inventory_json, keep_json
 from advisor.forking import CAN_FORK, Forked
 from advisor.loading import load_report
 from advisor.model import Report
@@ -32,8 +32,8 @@ from inventory.options import ReadOptions
 from inventory.reading import file_keys, read_inputs, resolve_results
 from inventory.sources import InputSet, collect, from_uploads
 
-#: Whole reports kept in the cache, the most recent first: each only serves the very same run again
-#: (about 115 MB at 20,000 services), while the per-file entries serve any run that shares files.
+#: Whole reports kept in the cache, the most recently written or used: each serves only the very
+#: same run again (about 115 MB at 20,000 services), while per-file entries serve any run sharing files.
 REPORTS_KEPT = 3
 
 #: Below this many input bytes, parsing stays in this process (worker start-up costs more).
@@ -161,16 +161,23 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                     print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
                           file=sys.stderr)
                 return previous
-    with _worker_pool(n, inputs) as pool:
-        report, parts = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache, keys,
-                                      progress, json_ahead=run_key is not None)
-    if run_key is not None and cache is not None:
-        with stages.stage("store"):
-            # the entry is the report's JSON, which the caller will most likely write anyway: it is
-            # kept with the report (render_json_bytes returns it again), and it is data, not a pickle
-            data = render_json_bytes(report, keep=True, inventory_parts=parts.result() if parts else None)
-            cache.put_bytes(run_key, data, suffix=".json")
-            cache.prune(".json", keep=REPORTS_KEPT)
+    parts: Forked[dict[str, bytes] | None] | None = None
+    try:
+        with _worker_pool(n, inputs) as pool:
+            report, parts = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache,
+                                          keys, progress, json_ahead=run_key is not None)
+        if run_key is not None and cache is not None:
+            with stages.stage("store"):
+                # the entry is the report's JSON, which the caller will most likely write anyway: it is
+                # kept with the report (render_json_bytes returns it again), and it is data, not a pickle;
+                # a report orjson cannot render (hostile input) is not stored, and the run goes on
+                data = cache_json(report, parts.result() if parts is not None else None)
+                if data is not None:
+                    cache.put_bytes(run_key, data, suffix=".json")
+                    cache.prune(".json", keep=REPORTS_KEPT)
+    finally:
+        if parts is not None:
+            parts.cancel()  # nothing left to do after result(); else the child is stopped and reaped
     return report
 
 
@@ -184,6 +191,7 @@ def _cached_report(cache: FileCache, run_key: str) -> Report | None:
     except InputError:
         return None
     keep_json(report, data)  # a report read back renders these very bytes
+    cache.touch(run_key, suffix=".json")  # the latest used stays among the reports kept
     return report
 
 
@@ -212,8 +220,9 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     if repositories:
         with stages.stage("history", f"{len(repositories)} path(s)"):
             inventory, history = _history(inventory, repositories, config)
-    # The analysis is serial from here and the workers wait for it: a forked child renders the
-    # inventory's share of the JSON meanwhile (about half of it), when there will be JSON to render.
+    # From here this process works alone until the clusters are known (then the workers take the
+    # stability runs and the metrics): a forked child renders the inventory's share of the JSON
+    # meanwhile (about half of it), when there will be JSON to render.
     parts = Forked(inventory_json, inventory) if json_ahead and pool is not None and CAN_FORK else None
     try:
         return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), parts

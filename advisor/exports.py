@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import re
-import threading
 import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -181,24 +180,19 @@ def _report_data(report: Report, inventory_parts: Mapping[str, Any], ev: _Eviden
     }
 
 
-def render_json_bytes(report: Report, *, pretty: bool = False, keep: bool = False,
-                      inventory_parts: Mapping[str, bytes] | None = None) -> bytes:
+def render_json_bytes(report: Report, *, pretty: bool = False) -> bytes:
     """The report as UTF-8 JSON, compact by default, indented with ``pretty``; keys sorted either
     way, so the same inputs and seed give byte-identical output.
 
     The encoder is orjson: on 20,000 services the report is about 115 MB and the standard library's
     C encoder took 1.3 s of it where orjson takes 0.15 s; it also makes the bytes a file needs
     directly (decoding them to text and encoding that again cost another 0.7 s). Floats are written
-    in their shortest round-trip form (``0.0000603547``, not ``6.03547e-05``). An integer beyond 64
-    bits, which only a hostile input can produce, is out of orjson's range: such a report goes
-    through the standard library instead, with the same keys and structure.
+    in their shortest round-trip form (``0.0000603547``, not ``6.03547e-05``). What orjson refuses,
+    which only a hostile input can produce (an integer beyond 64 bits, a lone surrogate in a name
+    from a JSON input), goes through the standard library instead, with the same keys and structure
+    (and ``\\ud800``-style escapes where UTF-8 cannot hold a character).
 
-    ``keep`` remembers the compact JSON for as long as ``report`` lives, and later calls for the
-    same report object return it without rendering again: the analysis renders a report once for
-    its cache entry, and the command that asked for it writes the same bytes.
-
-    ``inventory_parts`` is :func:`inventory_json` of ``report.inventory``, worked out already (by
-    the analysis, in a forked child, while it had a core to spare); used for compact JSON only.
+    The compact JSON of a report kept by :func:`cache_json` is returned as it was kept.
     """
     if not pretty:
         kept = _kept_json(report)
@@ -206,27 +200,44 @@ def render_json_bytes(report: Report, *, pretty: bool = False, keep: bool = Fals
             return kept
     option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
     try:
-        if inventory_parts is not None and not pretty:
-            fragments = {k: orjson.Fragment(v) for k, v in inventory_parts.items()}
-            data = _report_data(report, fragments, _Evidence())
-        else:
-            data = report_as_dict(report)
-        out = orjson.dumps(data, option=option) + b"\n"
+        return orjson.dumps(report_as_dict(report), option=option) + b"\n"
     except orjson.JSONEncodeError:
-        data = report_as_dict(report)  # plain data: the standard library takes no fragments
-        if pretty:
-            out = (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-        else:
-            out = (json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-    if keep and not pretty:
-        keep_json(report, out)
-    return out
+        return _standard_json(report_as_dict(report), pretty)
 
 
-# The compact JSON of reports rendered with ``keep``, by the report's identity (a Report's
-# dataclass hash would hash the whole inventory), each dropped when its report is collected.
+def _standard_json(data: dict[str, Any], pretty: bool) -> bytes:
+    layout: dict[str, Any] = {"indent": 2} if pretty else {"separators": (",", ":")}
+    try:
+        return (json.dumps(data, sort_keys=True, ensure_ascii=False, **layout) + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate: escaped, as JSON allows
+        return (json.dumps(data, sort_keys=True, ensure_ascii=True, **layout) + "\n").encode()
+
+
+def cache_json(report: Report, inventory_parts: Mapping[str, bytes] | None = None) -> bytes | None:
+    """The compact JSON of ``report`` for a cache entry, kept with the report so that
+    :func:`render_json_bytes` returns these bytes for it; None (and nothing kept) when orjson
+    cannot render it, since :mod:`advisor.loading` could not then read back the same report.
+
+    ``inventory_parts`` is :func:`inventory_json` of ``report.inventory``, worked out already (by
+    the analysis, in a forked child, while it had a core to spare).
+    """
+    ev = _Evidence()
+    parts = ({k: orjson.Fragment(v) for k, v in inventory_parts.items()} if inventory_parts is not None
+             else _inventory_parts(report.inventory, ev))
+    try:
+        data = orjson.dumps(_report_data(report, parts, ev), option=orjson.OPT_SORT_KEYS) + b"\n"
+    except orjson.JSONEncodeError:
+        return None
+    keep_json(report, data)
+    return data
+
+
+# The compact JSON kept for reports, by the report's identity (a Report's dataclass hash would hash
+# the whole inventory), each dropped when its report is collected. No lock: each dictionary
+# operation is atomic, and a lock taken by ``forget`` could deadlock when the collector runs it in
+# a thread that holds that lock. A race can at worst drop an entry (rendered again), never serve
+# one report's JSON for another (:func:`_kept_json` checks the object itself).
 _KEPT: dict[int, tuple[weakref.ref[Report], bytes]] = {}
-_KEPT_LOCK = threading.Lock()
 
 
 def keep_json(report: Report, data: bytes) -> None:
@@ -236,17 +247,15 @@ def keep_json(report: Report, data: bytes) -> None:
     key = id(report)
 
     def forget(ref: weakref.ref[Report]) -> None:
-        with _KEPT_LOCK:
-            if key in _KEPT and _KEPT[key][0] is ref:
-                del _KEPT[key]
+        entry = _KEPT.get(key)
+        if entry is not None and entry[0] is ref:
+            _KEPT.pop(key, None)
 
-    with _KEPT_LOCK:
-        _KEPT[key] = (weakref.ref(report, forget), data)
+    _KEPT[key] = (weakref.ref(report, forget), data)
 
 
 def _kept_json(report: Report) -> bytes | None:
-    with _KEPT_LOCK:
-        entry = _KEPT.get(id(report))
+    entry = _KEPT.get(id(report))
     if entry is None or entry[0]() is not report:
         return None
     return entry[1]
@@ -451,4 +460,5 @@ def render_bytes(report: Report, fmt: str, *, pretty: bool = False) -> bytes:
     """:func:`render` as the UTF-8 bytes a file or a pipe takes (JSON without a detour through text)."""
     if fmt == "json":
         return render_json_bytes(report, pretty=pretty)
-    return render(report, fmt, pretty=pretty).encode("utf-8")
+    # a lone surrogate (from a JSON input) cannot be UTF-8: it is written as a backslash escape
+    return render(report, fmt, pretty=pretty).encode("utf-8", errors="backslashreplace")

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 20
+_HEX = re.compile(r"[0-9a-f]+")
 
 
 def default_cache_dir() -> Path:
@@ -132,16 +134,33 @@ class FileCache:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
 
+    def touch(self, key: str, suffix: str = ".pickle") -> None:
+        """Mark an entry as just used (for :meth:`prune`)."""
+        if self.enabled:
+            with contextlib.suppress(OSError):
+                os.utime(self._path(key, suffix))
+
     def prune(self, suffix: str, keep: int) -> int:
-        """Remove all but the ``keep`` most recently written entries with ``suffix``; returns how
-        many went. For entries that are large and only ever match the very same run (whole
-        reports): without this, every changed inventory would leave one behind for good."""
+        """Remove all but the ``keep`` most recently written or touched entries with ``suffix``;
+        returns how many went. For entries that are large and only ever match the very same run
+        (whole reports): without this, every changed inventory would leave one behind for good.
+
+        Only the cache's own entries are candidates (``xx/<64 hex digits><suffix>`` in a real
+        subfolder, not through a symbolic link): a file someone else put there stays."""
         if not self.enabled:
             return 0
-        entries = []
-        for path in self.folder.glob(f"*/*{suffix}"):
-            with contextlib.suppress(OSError):
-                entries.append((path.stat().st_mtime_ns, str(path)))
+        entries: list[tuple[int, str]] = []
+        with contextlib.suppress(OSError), os.scandir(self.folder) as top:
+            for sub in top:
+                if len(sub.name) != 2 or not _HEX.fullmatch(sub.name) or not sub.is_dir(follow_symlinks=False):
+                    continue
+                with contextlib.suppress(OSError), os.scandir(sub.path) as files:
+                    for f in files:
+                        stem = f.name[: -len(suffix)]
+                        if (f.name.endswith(suffix) and len(stem) == 64 and stem.startswith(sub.name)
+                                and _HEX.fullmatch(stem) and f.is_file(follow_symlinks=False)):
+                            with contextlib.suppress(OSError):
+                                entries.append((f.stat(follow_symlinks=False).st_mtime_ns, f.path))
         entries.sort(reverse=True)
         removed = 0
         for _, name in entries[keep:]:

@@ -3,6 +3,7 @@ analyses again."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -93,3 +94,23 @@ def test_only_the_latest_reports_are_kept(tmp_path: Path, monkeypatch: pytest.Mo
                                          timings=timings)) == reports[seed]
         assert ("read" not in timings) is expected, seed
     assert list(cache.glob("*/*.pickle"))  # the per-file entries stay
+
+
+def test_pruning_removes_only_the_caches_own_report_entries(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path / "cache")
+    keys = [f"{i:02x}" + "0" * 62 for i in range(4)]
+    for n, key in enumerate(keys):
+        cache.put_bytes(key, b"{}", suffix=".json")
+        os.utime(cache.folder / key[:2] / f"{key}.json", ns=(n * 10**9, n * 10**9))
+    mine = cache.folder / "project"
+    mine.mkdir()
+    (mine / "report.json").write_text("{}")  # somebody's file in the folder
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ("ab" + "0" * 62 + ".json")).write_text("{}")
+    (cache.folder / "ab").symlink_to(elsewhere)  # a linked subfolder is not the cache's
+    cache.touch(keys[0], suffix=".json")  # used just now: kept
+    assert cache.prune(".json", keep=2) == 2
+    assert sorted(p.name[:2] for p in cache.folder.glob("[0-9a-f][0-9a-f]/*.json") if p.parent.name != "ab") == [
+        "00", "03"]
+    assert (mine / "report.json").exists() and len(list(elsewhere.iterdir())) == 1

@@ -4,6 +4,7 @@ same answers to the decisions store; anything else gets a clear error."""
 from __future__ import annotations
 
 import gc
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,12 +14,14 @@ import pytest
 from advisor.api import analyze_paths
 from advisor.config import Config
 from advisor.decisions import DecisionStore, apply_decisions, evidence_digest, evidence_keys
-from advisor.exports import keep_json, render_bytes, render_json_bytes
+from advisor.exports import cache_json, keep_json, render_bytes, render_json_bytes
 from advisor.loading import load_report, report_from_dict
 from advisor.model import Report
 from advisor.records import render_madr_all
 from bench.generate import generate
+from inventory.cache import FileCache
 from inventory.errors import InputError
+from inventory.model import Evidence
 
 ROOT = Path(__file__).resolve().parents[2]
 FORMATS = ("json", "markdown", "csv", "graphml", "dot", "backstage")
@@ -73,7 +76,7 @@ def test_decisions_and_missing_metrics_survive(generated: Path, tmp_path: Path) 
 def test_evidence_cited_twice_is_one_object_again() -> None:
     report = analyze_paths([ROOT / "examples" / "inventory"], Config())
     back = load_report(render_json_bytes(report))
-    by_key = {}
+    by_key: dict[tuple[str, str, str], Evidence] = {}
     for d in back.inventory.dependencies:
         for e in d.evidence:
             by_key.setdefault((e.reader, e.location, e.detail), e)
@@ -106,7 +109,7 @@ def test_a_truncated_report_is_refused() -> None:
 
 def test_kept_json_is_returned_for_that_report_only_and_while_it_lives() -> None:
     report = analyze_paths([ROOT / "examples" / "inventory"], Config())
-    rendered = render_json_bytes(report, keep=True)
+    rendered = cache_json(report)
     assert render_json_bytes(report) is rendered
     assert render_json_bytes(report, pretty=True) != rendered  # indented JSON is rendered afresh
     other = replace(report, proposals=report.proposals[1:])
@@ -119,3 +122,66 @@ def test_kept_json_is_returned_for_that_report_only_and_while_it_lives() -> None
 
     assert all(ref() is not None for ref, _ in exports._KEPT.values())  # the copy's entry went with it
     assert render_json_bytes(report) is rendered
+
+
+def test_the_collector_freeing_a_kept_report_while_keeping_another_does_not_hang() -> None:
+    import threading
+
+    report = analyze_paths([ROOT / "examples" / "inventory"], Config())
+    done = threading.Event()
+
+    def churn() -> None:
+        # reports in reference cycles, so that the collector (not reference counting) frees them,
+        # possibly in the middle of keep_json
+        for _ in range(300):
+            copy = replace(report, settings={"cycle": []})
+            copy.settings["cycle"].append(copy)  # type: ignore[attr-defined]
+            keep_json(copy, b"{}\n")
+        done.set()
+
+    old = gc.get_threshold()
+    gc.set_threshold(5)
+    try:
+        worker = threading.Thread(target=churn, daemon=True)
+        worker.start()
+        worker.join(timeout=60)
+    finally:
+        gc.set_threshold(*old)
+    assert done.is_set(), "keep_json hung"
+    gc.collect()
+
+
+def _surrogate_inventory(folder: Path) -> Path:
+    # a JSON input may carry a lone surrogate (\ud800) in a name, which UTF-8 cannot hold
+    folder.mkdir()
+    (folder / "k.json").write_text(
+        '{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"apps/v1","kind":"Deployment",'
+        '"metadata":{"name":"a\\ud800b"},"spec":{"template":{"metadata":{"labels":{"app":"x"}},'
+        '"spec":{"containers":[{"name":"c","image":"i"}]}}}}]}')
+    return folder
+
+
+def test_a_report_orjson_refuses_is_not_cached_and_still_renders(tmp_path: Path) -> None:
+    inventory = _surrogate_inventory(tmp_path / "inv")
+    report = analyze_paths([inventory], Config(), cache=FileCache(tmp_path / "cache"))  # must not raise
+    assert not list((tmp_path / "cache").glob("*/*.json"))  # not stored: it could not be read back the same
+    assert cache_json(report) is None
+    data = render_json_bytes(report)
+    assert b"a\\ud800b" in data and json.loads(data)["services"]  # escaped, valid JSON (orjson refuses it)
+    for fmt in FORMATS:
+        assert isinstance(render_bytes(report, fmt), bytes)  # no UnicodeEncodeError
+    assert b"a\\ud800b" in render_bytes(report, "dot")
+
+
+def test_an_integer_beyond_64_bits_is_not_cached_as_a_float(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv"
+    inventory.mkdir()
+    (inventory / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders, namespace: shop}\n"
+        "spec:\n  replicas: 123456789012345678901234567890\n  template:\n    metadata: {labels: {app: orders}}\n"
+        "    spec:\n      containers: [{name: orders, image: 'orders:1'}]\n")
+    first = analyze_paths([inventory], Config(), cache=FileCache(tmp_path / "cache"))
+    again = analyze_paths([inventory], Config(), cache=FileCache(tmp_path / "cache"))
+    assert again == first
+    assert b"123456789012345678901234567890" in render_json_bytes(again)
+    assert render_json_bytes(again, pretty=True) == render_json_bytes(first, pretty=True)
