@@ -4,7 +4,8 @@ The per-file result of :func:`inventory.reading.read_file` is stored under a key
 everything it depends on: the file's bytes, its location (evidence cites it), its folder's
 ``.env`` (Compose interpolation), the read options, and the source of the readers themselves (so
 any change to the code invalidates every entry). The cache is a folder of pickles, by default
-``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``).
+``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``); the advisor also keeps its
+latest whole reports there, as JSON (``.json`` entries, see :meth:`FileCache.prune`).
 
 Pickles run code when loaded, so the cache is used only when its folder belongs to the current
 user and nobody else can write to it; otherwise it is silently off. Entries are written to a
