@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from inventory import asyncapi, backstage, compose, kubernetes, native
@@ -367,12 +367,24 @@ def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, wor
     if workers > 1 and len(jobs) > 1:
         chunksize = max(1, len(jobs) // (workers * 8))
         if pool is not None:
-            return [_result(job, read) for job, read in zip(jobs, pool.map(_read_one, jobs, chunksize=chunksize),
-                                                            strict=True)]
+            return _read_in(pool, jobs, chunksize)
         with ProcessPoolExecutor(max_workers=workers) as own:
-            return [_result(job, read) for job, read in zip(jobs, own.map(_read_one, jobs, chunksize=chunksize),
-                                                            strict=True)]
+            return _read_in(own, jobs, chunksize)
     return [_result(job, _read_one(job)) for job in jobs]
+
+
+def _read_in(pool: Executor, jobs: list[_Job], chunksize: int) -> list[FileResult]:
+    """The jobs read by the workers of ``pool``, in order. If a worker dies (killed for memory, say),
+    the pool is broken: the files not read yet are read in this process instead, so the workers
+    only ever make a read faster, never decide whether it succeeds."""
+    results: list[FileResult] = []
+    try:
+        for job, read in zip(jobs, pool.map(_read_one, jobs, chunksize=chunksize), strict=False):
+            results.append(_result(job, read))
+    except BrokenExecutor:
+        pass
+    results.extend(_result(job, _read_one(job)) for job in jobs[len(results):])
+    return results
 
 
 def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[list[InputAccount], list[Skipped]]:

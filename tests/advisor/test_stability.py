@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import networkx as nx
+import pytest
 
 from advisor.stability import co_assignment
 
@@ -60,7 +64,6 @@ def test_analysis_with_worker_processes_gives_the_same_report_as_without() -> No
 def test_an_analysis_whose_workers_fail_still_completes_with_the_same_report() -> None:
     from concurrent.futures import Executor, Future
     from pathlib import Path
-    from typing import Any
 
     from advisor.analysis import analyze_inventory
     from advisor.config import Config
@@ -83,3 +86,27 @@ def test_an_analysis_whose_workers_fail_still_completes_with_the_same_report() -
     expected = render_json(analyze_inventory(inventory, Config()))
     assert render_json(analyze_inventory(inventory, Config(), executor=Failing())) == expected
     assert render_json(analyze_inventory(inventory, Config(), executor=Broken())) == expected
+
+
+def test_an_analysis_whose_reading_worker_dies_still_completes_with_the_same_report(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    from advisor.api import analyze_paths
+    from advisor.config import Config
+    from advisor.exports import render_json
+    from inventory import reading
+    from inventory.cache import FileCache
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "inventory"
+    expected = render_json(analyze_paths([example], Config(), workers=1))
+    parent, original = os.getpid(), reading.read_file
+
+    def dies(item: Any, ctx: Any, options: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(9)  # every worker dies on its first file: the pool is broken for the analysis too
+        return original(item, ctx, options)
+
+    monkeypatch.setattr(reading, "read_file", dies)
+    report = analyze_paths([example], Config(), workers=2, cache=FileCache(tmp_path / "cache"))
+    assert render_json(report) == expected

@@ -176,3 +176,23 @@ def test_a_file_mixing_formats_is_split_by_reader() -> None:
     result = parse_text(text, FileContext("mixed.yaml", "."))
     assert sorted(f.format for f in result.fragments) == ["backstage", "kubernetes"]
     assert result.account.documents == result.account.used + result.account.skipped == 2
+
+
+def test_a_worker_that_dies_while_reading_costs_time_not_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".yaml", ".json"))[:8]
+    inputs = from_uploads([(n, (FIXTURES / n).read_bytes()) for n in names], Limits())
+    serial = read_inputs(inputs, ReadOptions())
+    parent, victim, original = os.getpid(), inputs.files[len(inputs.files) // 2].location, reading.read_file
+
+    def dies_on_one_file(item: InputFile, ctx: FileContext, options: ReadOptions) -> reading.FileResult:
+        if os.getpid() != parent and item.location == victim:
+            os._exit(9)  # as a worker killed for memory ends: the pool is broken
+        return original(item, ctx, options)
+
+    monkeypatch.setattr(reading, "read_file", dies_on_one_file)
+    parallel = read_inputs(inputs, ReadOptions(), workers=2)
+    assert [r.account for r in parallel] == [r.account for r in serial]
+    assert [r.skipped for r in parallel] == [r.skipped for r in serial]
+    assert [len(r.fragments) for r in parallel] == [len(r.fragments) for r in serial]
