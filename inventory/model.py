@@ -18,9 +18,10 @@ Nothing here holds YAML nodes, paths to open files or UI objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import attrgetter
 from typing import Literal
 
 DependencyKind = Literal["sync", "async", "datastore", "declared"]
@@ -84,6 +85,16 @@ class Evidence:
         if not isinstance(other, Evidence):
             return NotImplemented
         return self.sort_key < other.sort_key
+
+
+_natural_order = attrgetter("sort_key")
+
+
+def sorted_evidence(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """``tuple(sorted(evidence))``: the same order, ties included, comparing the precomputed
+    :attr:`Evidence.sort_key` tuples rather than calling ``Evidence.__lt__`` (two key look-ups) for
+    every comparison, which costs several times as much."""
+    return tuple(sorted(evidence, key=_natural_order))
 
 
 @dataclass(frozen=True)

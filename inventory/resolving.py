@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
 
@@ -51,6 +51,7 @@ from inventory.model import (
     Service,
     Skipped,
     Unresolved,
+    sorted_evidence,
 )
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.secrets import redact_text
@@ -472,21 +473,11 @@ class _Edge:
         # errors, operations): one call per edge, and ten keyword arguments cost a quarter more
         return Dependency(
             self.source, self.target, self.kind,
-            tuple(evidence) if len(evidence) < 2 else _sorted_evidence(set(evidence)),
+            tuple(evidence) if len(evidence) < 2 else sorted_evidence(set(evidence)),
             self.protocol, self.via, self.role,
             round(self.observed_weight, 6) if self.observed_weight else 1.0,
             self.errors, tuple(sorted(self.operations))[:50] if self.operations else (),
         )
-
-
-_evidence_order = attrgetter("sort_key")
-
-
-def _sorted_evidence(evidence: Collection[Evidence]) -> tuple[Evidence, ...]:
-    """``tuple(sorted(evidence))``, comparing precomputed keys rather than calling ``__lt__``."""
-    if len(evidence) < 2:
-        return tuple(evidence)
-    return tuple(sorted(evidence, key=_evidence_order))
 
 
 def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPTIONS,
@@ -793,7 +784,7 @@ def _freeze_groups(groups: Sequence[_Group], options: ReadOptions) -> tuple[list
         else:
             names = sorted({r.name for r in recs} | {a for r in recs for a in r.aliases})
             sources = tuple(sorted({r.reader for r in recs}))
-            evidence = _sorted_evidence({r.evidence for r in recs if r.evidence.location})
+            evidence = sorted_evidence({r.evidence for r in recs if r.evidence.location})
             images = tuple(dict.fromkeys(i for r in recs for i in r.images))
             labels = {}
             for r in reversed(recs):

@@ -14,12 +14,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from operator import attrgetter
 from typing import Any, Literal
 
 from advisor.config import Config
 from advisor.model import ServiceMetrics, Signal
-from inventory.model import DATASTORE_KINDS, Dependency, Evidence, Inventory, Resource, Service
+from inventory.model import DATASTORE_KINDS, Dependency, Evidence, Inventory, Resource, Service, sorted_evidence
 
 
 @dataclass(frozen=True)
@@ -169,15 +168,10 @@ def pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
-_natural_order = attrgetter("sort_key")
-
-
-def sorted_evidence(items: Iterable[Evidence], limit: int = 12) -> tuple[Evidence, ...]:
-    """Evidence in its natural order (:attr:`~inventory.model.Evidence.sort_key`), at most ``limit``
-    items. Sorting by the key compares plain tuples; sorting the values themselves would call
-    ``Evidence.__lt__`` (two key look-ups) for every comparison, the same order at several times
-    the cost."""
-    return tuple(sorted(items, key=_natural_order)[:limit])
+def limited_evidence(items: Iterable[Evidence], limit: int = 12) -> tuple[Evidence, ...]:
+    """Evidence in its natural order (:func:`~inventory.model.sorted_evidence`), at most ``limit``
+    items."""
+    return sorted_evidence(items)[:limit]
 
 
 def evidence_of(deps: Sequence[Dependency], limit: int = 12) -> tuple[Evidence, ...]:
@@ -186,7 +180,7 @@ def evidence_of(deps: Sequence[Dependency], limit: int = 12) -> tuple[Evidence, 
     for d in deps:
         for e in d.evidence:
             seen.setdefault(e, None)
-    return sorted_evidence(seen, limit)
+    return limited_evidence(seen, limit)
 
 
 def fmt_list(items: Sequence[str]) -> str:

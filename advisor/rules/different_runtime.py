@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, fmt_list, sorted_evidence
+from advisor.rules.base import GroupContext, Rule, fmt_list, limited_evidence
 
 
 def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
@@ -27,7 +27,7 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
         return None
     summary = "different runtimes: " + "; ".join(
         f"{r} ({fmt_list(sorted(ms))})" for r, ms in sorted(by_runtime.items()))
-    evidence = sorted_evidence({e for ms in by_runtime.values() for m in ms for e in ctx.service(m).evidence})
+    evidence = limited_evidence({e for ms in by_runtime.values() for m in ms for e in ctx.service(m).evidence})
     return Signal("ADV202", "different-runtime", "against", round(weight, 3), summary,
                   tuple(sorted(m for ms in by_runtime.values() for m in ms)), evidence)
 

@@ -13,7 +13,7 @@ Evidence: where the member's resources were read, and its dependencies on the pa
 from __future__ import annotations
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, evidence_of, pair, sorted_evidence
+from advisor.rules.base import GroupContext, Rule, evidence_of, limited_evidence, pair
 from inventory.model import Service
 
 MAX_CPU = 0.05
@@ -53,7 +53,7 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
         f"on one replica and serves only {p}" for s, p in found
     )
     deps = [d for s, p in found for d in ctx.internal if {d.source, d.target} == {s.id, p}]
-    evidence = sorted_evidence(set(evidence_of(deps)) | {e for s, _ in found for e in s.evidence})
+    evidence = limited_evidence(set(evidence_of(deps)) | {e for s, _ in found for e in s.evidence})
     return Signal("ADV109", "nano-service", "for", round(weight * min(len(found), 2), 3), summary,
                   tuple(sorted({x for s, p in found for x in (s.id, p)})), evidence)
 

@@ -12,7 +12,7 @@ Evidence: where each member's owner was read.
 from __future__ import annotations
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, sorted_evidence
+from advisor.rules.base import GroupContext, Rule, limited_evidence
 
 
 def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
@@ -20,7 +20,7 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
     if len(owners) != 1 or None in owners:
         return None
     owner = next(iter(owners))
-    evidence = sorted_evidence({e for m in ctx.members for e in ctx.service(m).evidence})
+    evidence = limited_evidence({e for m in ctx.members for e in ctx.service(m).evidence})
     return Signal("ADV107", "same-owner", "for", round(weight, 3), f"all {len(ctx.members)} are owned by {owner}",
                   ctx.members, evidence)
 

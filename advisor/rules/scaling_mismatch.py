@@ -14,7 +14,7 @@ Evidence: where the replica counts and requests were read.
 from __future__ import annotations
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, sorted_evidence
+from advisor.rules.base import GroupContext, Rule, limited_evidence
 from advisor.rules.nano_service import is_nano
 
 FACTOR = 10.0
@@ -40,7 +40,7 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
             involved |= {hi.id, lo.id}
     if not parts:
         return None
-    evidence = sorted_evidence({e for s in services if s.id in involved for e in s.evidence})
+    evidence = limited_evidence({e for s in services if s.id in involved for e in s.evidence})
     return Signal("ADV203", "scaling-mismatch", "against", round(weight, 3), "; ".join(parts),
                   tuple(sorted(involved)), evidence)
 

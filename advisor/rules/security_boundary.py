@@ -13,7 +13,7 @@ Evidence: where the labels were read.
 from __future__ import annotations
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, sorted_evidence
+from advisor.rules.base import GroupContext, Rule, limited_evidence
 
 
 def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
@@ -34,7 +34,7 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
             involved |= set(per_member)
     if not parts:
         return None
-    evidence = sorted_evidence({e for m in involved for e in ctx.service(m).evidence})
+    evidence = limited_evidence({e for m in involved for e in ctx.service(m).evidence})
     return Signal("ADV205", "security-boundary", "against", round(weight, 3), "; ".join(parts),
                   tuple(sorted(involved)), evidence)
 

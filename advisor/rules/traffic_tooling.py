@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from advisor.model import Signal
-from advisor.rules.base import GroupContext, Rule, sorted_evidence
+from advisor.rules.base import GroupContext, Rule, limited_evidence
 
 _LOAD = re.compile(r"(?:^|[-_/])(?:load-?gen(?:erator)?|loadtest|user-?sim|locust|k6|jmeter|gatling|vegeta)(?:$|[-_:])")
 _EDGE_NAME = re.compile(r"(?:-proxy|-edge|^edge-router|^edge-proxy)$")
@@ -38,7 +38,7 @@ def evaluate(ctx: GroupContext, weight: float) -> Signal | None:
     if not found:
         return None
     summary = "; ".join(f"{m} is {kind}, not application code" for m, kind in found)
-    evidence = sorted_evidence({e for m, _ in found for e in ctx.service(m).evidence})
+    evidence = limited_evidence({e for m, _ in found for e in ctx.service(m).evidence})
     return Signal("ADV207", "traffic-tooling", "against", round(weight, 3), summary,
                   tuple(m for m, _ in found), evidence)
 

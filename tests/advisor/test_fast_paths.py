@@ -10,7 +10,7 @@ from advisor.config import Config
 from advisor.graph import build_coupling_graph
 from advisor.proposals import _adjacency, _components, system_candidates
 from advisor.rules import GroupContext, Indexes
-from advisor.rules.base import sorted_evidence
+from advisor.rules.base import limited_evidence
 from advisor.rules.chatty_pair import chatty
 from inventory.model import Dependency, Evidence, Inventory, Service
 
@@ -27,13 +27,13 @@ def test_components_match_networkx() -> None:
         assert sorted(map(sorted, _components(adj, within))) == sorted(map(sorted, expected))
 
 
-def test_sorted_evidence_is_the_natural_order() -> None:
+def test_limited_evidence_is_the_natural_order() -> None:
     rnd = random.Random(1)
     items = {Evidence(rnd.choice(["kubernetes", "native"]), f"f{rnd.randrange(3)}.yaml:{rnd.randrange(20)}",
                       f"d{rnd.randrange(4)}") for _ in range(60)}
     items |= {Evidence("native", "http://x/y", "z"), Evidence("native", "f.yaml#doc", "a")}
-    assert sorted_evidence(items, limit=1000) == tuple(sorted(items))
-    assert sorted_evidence(items) == tuple(sorted(items))[:12]
+    assert limited_evidence(items, limit=1000) == tuple(sorted(items))
+    assert limited_evidence(items) == tuple(sorted(items))[:12]
 
 
 def _observed(source: str, target: str, calls: float) -> Dependency:
