@@ -132,8 +132,8 @@ def _inventory_parts(inv: Inventory, ev: _Evidence) -> dict[str, Any]:
 
 def inventory_json(inventory: Inventory) -> dict[str, bytes] | None:
     """The compact JSON of the report parts that depend on ``inventory`` alone (dependencies,
-    resources, unresolved references, inputs, ...), by key, for :func:`render_json_bytes`; None
-    when a value is out of orjson's range (the report is then rendered the slow way)."""
+    resources, unresolved references, inputs, ...), by key, for :func:`cache_json`; None when a
+    value is out of orjson's range (the report is then rendered the slow way)."""
     try:
         return {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
                 for k, v in _inventory_parts(inventory, _Evidence()).items()}

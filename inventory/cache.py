@@ -95,12 +95,9 @@ class FileCache:
         self.hits += 1
         return value
 
-    def get_pickled(self, key: str) -> bytes | None:
-        """The stored bytes of an entry, not unpickled (None when there is none)."""
-        return self.get_bytes(key)
-
     def get_bytes(self, key: str, suffix: str = ".pickle") -> bytes | None:
-        """The bytes stored under ``key`` with :meth:`put_bytes` (None when there are none)."""
+        """The bytes stored under ``key`` with :meth:`put_bytes`, as they are (a pickle is not
+        unpickled); None when there are none."""
         if not self.enabled:
             return None
         try:
@@ -111,15 +108,12 @@ class FileCache:
 
     def put(self, key: str, value: Any) -> None:
         if self.enabled:
-            self.put_pickled(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def put_pickled(self, key: str, data: bytes) -> None:
-        """Store a value the caller has pickled already (with :data:`pickle.HIGHEST_PROTOCOL`)."""
-        self.put_bytes(key, data)
+            self.put_bytes(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def put_bytes(self, key: str, data: bytes, suffix: str = ".pickle") -> None:
-        """Store bytes under ``key``; ``suffix`` names what they are (an entry that is not a pickle
-        gets another suffix, so :meth:`get` never unpickles it)."""
+        """Store bytes under ``key``: by default a value pickled with :data:`pickle.HIGHEST_PROTOCOL`
+        (what :meth:`get` unpickles); an entry that is not a pickle gets another ``suffix``, so
+        :meth:`get` never unpickles it."""
         if not self.enabled:
             return
         path = self._path(key, suffix)

@@ -309,11 +309,11 @@ def _read_one(job: _Job) -> FileResult | tuple[bool, bytes]:
     if cache_folder is None or key is None:
         return read_file(item, ctx, options)
     cache = _cache_in(cache_folder)
-    stored = cache.get_pickled(key)
+    stored = cache.get_bytes(key)
     if stored is not None:
         return True, stored
     data = pickle.dumps(read_file(item, ctx, options), protocol=pickle.HIGHEST_PROTOCOL)
-    cache.put_pickled(key, data)
+    cache.put_bytes(key, data)
     return False, data
 
 
