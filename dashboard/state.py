@@ -483,7 +483,9 @@ def _group_layout(digest: str, by: str, _report: Report) -> dict[str, tuple[floa
     """Positions of every group, computed once on the unfiltered graph so filters never move them."""
     full = views.FilteredView(frozenset(s.id for s in _report.inventory.services), _pairs(digest, _report), 0, 0)
     graph = views.group_graph(full, _attribute(digest, by, _report), limit=10**9)
-    return views.layout([n.id for n in graph.nodes], [(e.a, e.b, e.weight) for e in graph.edges])
+    largest = sorted(graph.nodes, key=lambda n: (-len(n.members), -n.internal_weight, views._natural(n.id)))
+    return views.layout([n.id for n in graph.nodes], [(e.a, e.b, e.weight) for e in graph.edges],
+                        first=[n.id for n in largest[:views.MAX_DRAWN_NODES]])
 
 
 def group_layout(loaded: Loaded, by: str) -> dict[str, tuple[float, float]]:

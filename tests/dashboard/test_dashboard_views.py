@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from pathlib import Path
 
 import pytest
@@ -86,6 +88,32 @@ def test_layout_is_seeded_and_keeps_hubs_out_of_the_force_layout() -> None:
     assert abs(first["hub"][0] - centre[0]) < 0.1 and abs(first["hub"][1] - centre[1]) < 0.1
 
 
+def test_large_layouts_are_seeded_bounded_and_keep_coupled_nodes_together() -> None:
+    """Above LARGE_LAYOUT nodes the layout is igraph's: still the same every time, within [-1, 1]², and
+    two densely coupled halves joined by one edge are drawn apart."""
+    half = views.LARGE_LAYOUT // 2 + 20
+    left = [f"a{i:03d}" for i in range(half)]
+    right = [f"b{i:03d}" for i in range(half)]
+    rng = random.Random(1)
+    dense = [(side[i], side[rng.randrange(half)], 3.0) for side in (left, right) for i in range(half) for _ in range(4)]
+    edges = [*dense, (left[0], right[0], 1.0)]
+    nodes = left + right
+    first = views.layout(nodes, edges)
+    assert first == views.layout(list(reversed(nodes)), list(reversed(edges)))
+    assert sorted(first) == sorted(nodes)
+    assert all(-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0 for x, y in first.values())
+
+    def centre(ids: list[str]) -> tuple[float, float]:
+        return (sum(first[v][0] for v in ids) / len(ids), sum(first[v][1] for v in ids) / len(ids))
+
+    def spread(ids: list[str]) -> float:
+        cx, cy = centre(ids)
+        return sum(math.dist(first[v], (cx, cy)) for v in ids) / len(ids)
+
+    apart = math.dist(centre(left), centre(right))
+    assert apart > 3 * spread(left) and apart > 3 * spread(right)
+
+
 def test_service_and_input_tables(report: Report) -> None:
     table = views.service_table(report)
     assert list(table.columns) == list(views.SERVICE_COLUMNS)
@@ -125,3 +153,18 @@ def test_text_helpers() -> None:
     assert human_bytes(2 * 1024**3) == "2 GiB"
     assert human_bytes(1536) == "1.5 KiB"
     assert human_bytes(12) == "12 bytes"
+
+
+def test_a_layout_with_first_nodes_places_them_as_if_alone_and_the_rest_around() -> None:
+    """The groups drawn before any filter are laid out on their own (so thousands of small groups do not
+    squeeze them into a ball), and every other node still gets a place, without moving them."""
+    rng = random.Random(2)
+    nodes = [f"g{i:04d}" for i in range(900)]
+    edges = [(nodes[i], nodes[rng.randrange(900)], 1.0 + rng.random()) for i in range(900) for _ in range(3)]
+    first = nodes[:400]
+    together = views.layout(nodes, edges, first=first)
+    alone = views.layout(first, [e for e in edges if e[0] in first and e[1] in first])
+    assert sorted(together) == sorted(nodes)
+    assert {v: together[v] for v in first} == alone
+    assert together == views.layout(nodes, edges, first=first)
+    assert len({together[v] for v in nodes}) == len(nodes)  # nobody left on top of another
