@@ -203,6 +203,9 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     in a forked child while this process analyses (see :mod:`advisor.forking`)."""
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool)
+    if cache is not None and keys is not None and any(
+            k is not None and not r.cached for r, k in zip(results, keys, strict=True)):
+        cache.trim(keep=set(keys))  # new entries were written: the least recently used others may go
     if cache is not None and progress:
         reused = sum(1 for r in results if r.cached)
         print(f"advisor: {reused:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",

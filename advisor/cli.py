@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                               "repeatable")
     analyze.add_argument("--no-cache", action="store_true",
                          help="parse every file again (by default unchanged files are reused from "
-                              "$XDG_CACHE_HOME/sprawl-advisor)")
+                              "$XDG_CACHE_HOME/sprawl-advisor, kept to $ADVISOR_CACHE_MAX_MB megabytes, "
+                              "2048 unless set)")
     analyze.add_argument("--workers", type=int, default=None,
                          help="processes for parsing (default: one per core for large inventories)")
 

@@ -7,6 +7,11 @@ any change to the code invalidates every entry). The cache is a folder of pickle
 ``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``); the advisor also keeps its
 latest whole reports there, as JSON (``.json`` entries, see :meth:`FileCache.prune`).
 
+Per-file entries are kept up to a total size (:data:`DEFAULT_MAX_BYTES`, or ``$ADVISOR_CACHE_MAX_MB``
+megabytes): after a run that wrote new entries, the least recently used of the other entries go
+until the rest fits (:meth:`FileCache.trim`). Without this, every changed file and every new
+version of the readers (which invalidates every entry) would leave entries behind for good.
+
 Pickles run code when loaded, so the cache is used only when its folder belongs to the current
 user and nobody else can write to it; otherwise it is silently off. Entries are written to a
 temporary file and renamed, so parallel workers never see half an entry.
@@ -21,13 +26,23 @@ import pickle
 import re
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 20
 _HEX = re.compile(r"[0-9a-f]+")
+
+
+#: The size per-file entries are trimmed to by default: about 20 inventories of 20,000 services.
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
+def default_max_bytes() -> int:
+    """``$ADVISOR_CACHE_MAX_MB`` megabytes when it is set to a whole number, else :data:`DEFAULT_MAX_BYTES`."""
+    value = os.environ.get("ADVISOR_CACHE_MAX_MB", "").strip()
+    return int(value) * 1024**2 if value.isdigit() else DEFAULT_MAX_BYTES
 
 
 def default_cache_dir() -> Path:
@@ -64,8 +79,10 @@ def _safe_dir(path: Path) -> bool:
 class FileCache:
     """Per-file read results keyed by content digest (see the module docstring)."""
 
-    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, folder: str | os.PathLike[str] | None = None, *, max_bytes: int | None = None) -> None:
         self.folder = Path(folder) if folder is not None else default_cache_dir()
+        #: What :meth:`trim` keeps per-file entries to.
+        self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
         self.enabled = _safe_dir(self.folder)
         self.hits = 0
         self.misses = 0
@@ -138,13 +155,31 @@ class FileCache:
     def prune(self, suffix: str, keep: int) -> int:
         """Remove all but the ``keep`` most recently written or touched entries with ``suffix``;
         returns how many went. For entries that are large and only ever match the very same run
-        (whole reports): without this, every changed inventory would leave one behind for good.
+        (whole reports): without this, every changed inventory would leave one behind for good."""
+        entries = sorted(self._entries(suffix), reverse=True)
+        return self._remove(path for _, _, path, _ in entries[keep:])
 
-        Only the cache's own entries are candidates (``xx/<64 hex digits><suffix>`` in a real
-        subfolder, not through a symbolic link): a file someone else put there stays."""
+    def trim(self, suffix: str = ".pickle", *, keep: Collection[str | None] = ()) -> int:
+        """Remove the least recently written or touched entries with ``suffix`` until the others
+        fit in :attr:`max_bytes`; the entries of ``keep`` (the keys of the run that just read them)
+        always stay, even when they alone are larger. Returns how many went."""
+        entries = sorted(self._entries(suffix), reverse=True)  # the newest first
+        room = self.max_bytes - sum(size for _, size, _, key in entries if key in keep)
+        doomed: list[str] = []
+        for _, size, path, key in entries:
+            if key not in keep:
+                room -= size
+                if room < 0:  # this one and every older one
+                    doomed.append(path)
+        return self._remove(doomed)
+
+    def _entries(self, suffix: str) -> list[tuple[int, int, str, str]]:
+        """``(mtime_ns, size, path, key)`` of the cache's own entries with ``suffix``: only
+        ``xx/<64 hex digits><suffix>`` in a real subfolder, not through a symbolic link, so that a
+        file someone else put there is never a candidate for removal."""
         if not self.enabled:
-            return 0
-        entries: list[tuple[int, str]] = []
+            return []
+        entries: list[tuple[int, int, str, str]] = []
         with contextlib.suppress(OSError), os.scandir(self.folder) as top:
             for sub in top:
                 if len(sub.name) != 2 or not _HEX.fullmatch(sub.name) or not sub.is_dir(follow_symlinks=False):
@@ -155,11 +190,15 @@ class FileCache:
                         if (f.name.endswith(suffix) and len(stem) == 64 and stem.startswith(sub.name)
                                 and _HEX.fullmatch(stem) and f.is_file(follow_symlinks=False)):
                             with contextlib.suppress(OSError):
-                                entries.append((f.stat(follow_symlinks=False).st_mtime_ns, f.path))
-        entries.sort(reverse=True)
+                                info = f.stat(follow_symlinks=False)
+                                entries.append((info.st_mtime_ns, info.st_size, f.path, stem))
+        return entries
+
+    @staticmethod
+    def _remove(paths: Iterable[str]) -> int:
         removed = 0
-        for _, name in entries[keep:]:
+        for path in paths:
             with contextlib.suppress(OSError):
-                os.unlink(name)
+                os.unlink(path)
                 removed += 1
         return removed

@@ -311,6 +311,7 @@ def _read_one(job: _Job) -> FileResult | tuple[bool, bytes]:
     cache = _cache_in(cache_folder)
     stored = cache.get_bytes(key)
     if stored is not None:
+        cache.touch(key)  # used: the last to go when the cache is trimmed
         return True, stored
     data = pickle.dumps(read_file(item, ctx, options), protocol=pickle.HIGHEST_PROTOCOL)
     cache.put_bytes(key, data)

@@ -114,3 +114,68 @@ def test_pruning_removes_only_the_caches_own_report_entries(tmp_path: Path) -> N
     assert sorted(p.name[:2] for p in cache.folder.glob("[0-9a-f][0-9a-f]/*.json") if p.parent.name != "ab") == [
         "00", "03"]
     assert (mine / "report.json").exists() and len(list(elsewhere.iterdir())) == 1
+
+
+def test_per_file_entries_are_trimmed_to_the_cache_size_least_recently_used_first(tmp_path: Path) -> None:
+    """After a run that wrote entries, the others go, least recently used first, until the cache fits
+    its size; the entries of the run itself always stay."""
+    def sizes(folder: Path) -> dict[str, int]:
+        return {p.name.removesuffix(".pickle"): p.stat().st_size for p in folder.glob("*/*.pickle")}
+
+    old, new = tmp_path / "old", tmp_path / "new"  # the same files in two places: other keys
+    shutil.copytree(EXAMPLE, old)
+    shutil.copytree(EXAMPLE, new)
+    analyze_paths([new], cache=FileCache(tmp_path / "scratch"))
+    new_sizes = sizes(tmp_path / "scratch")
+    analyze_paths([old], cache=FileCache(tmp_path / "cache"))
+    old_sizes = sizes(tmp_path / "cache")
+    assert len(old_sizes) >= 4 and not set(old_sizes) & set(new_sizes)
+    ranked = sorted(old_sizes)
+    used = set(ranked[: len(ranked) // 2])
+    for n, key in enumerate(ranked):  # written long ago; half of them used since
+        stamp = (15 if key in used else 10) * 10**17 + n * 10**9
+        os.utime(tmp_path / "cache" / key[:2] / f"{key}.pickle", ns=(stamp, stamp))
+
+    room = sum(new_sizes.values()) + sum(old_sizes[k] for k in used)
+    analyze_paths([new], cache=FileCache(tmp_path / "cache", max_bytes=room))
+    assert set(sizes(tmp_path / "cache")) == set(new_sizes) | used
+
+    analyze_paths([new], Config(seed=9), cache=FileCache(tmp_path / "cache", max_bytes=room - 1))
+    assert set(sizes(tmp_path / "cache")) == set(new_sizes) | used  # nothing written, nothing trimmed
+
+    (new / "extra.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\n")
+    analyze_paths([new], cache=FileCache(tmp_path / "cache", max_bytes=1))
+    left = set(sizes(tmp_path / "cache"))  # only the run's own: its files and the new one
+    assert left > set(new_sizes) and len(left) == len(new_sizes) + 1 and not left & set(old_sizes)
+
+
+def test_a_run_that_reads_everything_from_the_cache_trims_nothing(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path / "cache")
+    analyze_paths([EXAMPLE], cache=cache)
+    before = sorted(p.name for p in (tmp_path / "cache").glob("*/*.pickle"))
+    analyze_paths([EXAMPLE], Config(seed=5), cache=FileCache(tmp_path / "cache", max_bytes=1))
+    assert sorted(p.name for p in (tmp_path / "cache").glob("*/*.pickle")) == before
+
+
+def test_the_cache_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from inventory.cache import DEFAULT_MAX_BYTES
+
+    monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", "64")
+    assert FileCache(tmp_path).max_bytes == 64 * 1024**2
+    monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", "lots")
+    assert FileCache(tmp_path).max_bytes == DEFAULT_MAX_BYTES
+
+
+def test_a_file_read_from_the_cache_counts_as_used(tmp_path: Path) -> None:
+    from inventory.options import DEFAULT_OPTIONS
+    from inventory.reading import read_inputs
+    from inventory.sources import collect
+
+    inputs = collect([EXAMPLE], DEFAULT_OPTIONS.limits)
+    read_inputs(inputs, DEFAULT_OPTIONS, cache=FileCache(tmp_path / "cache"))
+    entries = list((tmp_path / "cache").glob("*/*.pickle"))
+    for path in entries:
+        os.utime(path, ns=(10**18, 10**18))
+    again = read_inputs(inputs, DEFAULT_OPTIONS, cache=FileCache(tmp_path / "cache"))
+    assert all(r.cached for r in again)
+    assert all(path.stat().st_mtime_ns > 10**18 for path in entries)
