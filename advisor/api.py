@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -59,22 +60,37 @@ class Stages:
             print(f"advisor: {name} done in {self.timings[name]:.2f} s", file=sys.stderr, flush=True)
 
 
+_PAUSE_LOCK = threading.Lock()
+_pauses = 0  # blocks inside without_cycle_collection, in every thread
+_resume = False  # whether the collector was on when the first of them began
+
+
 @contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for one analysis.
+def without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for one analysis, or one computation over a report.
 
     The analysis builds millions of small objects that live until the report is done and hold no
     reference cycles; the collector would walk all of them again and again (resolving 5,000
-    services took 4.2 s with it and 1.6 s without). Reference counting still frees everything as
-    usual, and the collector's previous state is restored afterwards.
+    services took 4.2 s with it and 1.6 s without). The same goes for what the dashboard builds from
+    a report of 20,000 services (its JSON export took 3.3-5.0 s with it, 1.4 s without). Reference
+    counting still frees everything as usual.
+
+    Blocks may overlap, in one thread or several (the dashboard's sessions and its warm-up): the
+    collector stays off until the last of them ends, then is back as it was before the first.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    global _pauses, _resume
+    with _PAUSE_LOCK:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _PAUSE_LOCK:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
 
 
 @contextmanager
@@ -114,7 +130,7 @@ def analyze(inventory: Inventory, config: Config | None = None, *, timings: dict
             progress: bool = False) -> Report:
     """Analyse an already-read inventory."""
     stages = Stages(timings if timings is not None else {}, show=progress)
-    with _without_cycle_collection():
+    with without_cycle_collection():
         return analyze_inventory(inventory, config or Config(), stages=stages)
 
 
@@ -133,7 +149,7 @@ def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: i
                    git: Sequence[str | os.PathLike[str]] | None = None,
                    live: Sequence[LiveSource] | None = None, cache: FileCache | None = None) -> Report:
     """Read an input set (and live sources, and git history) and analyse it."""
-    with _without_cycle_collection():
+    with without_cycle_collection():
         return _analyze_inputs(inputs, config or Config(), workers=workers, timings=timings, progress=progress,
                                git=git, live=live, cache=cache)
 

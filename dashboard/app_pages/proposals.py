@@ -84,7 +84,8 @@ else:
         every.dataframe(proposal_table(report), hide_index=True, width="stretch", key="proposals_table")
 state.remember_widgets(KEYS)
 
-withdrawn = [p for p in loaded.base.proposals if p.id not in {q.id for q in report.proposals}]
+still_proposed = {q.id for q in report.proposals}
+withdrawn = [p for p in loaded.base.proposals if p.id not in still_proposed]
 if withdrawn:
     decisions = loaded.store.decisions()
     with st.expander(f"Rejected and withdrawn ({len(withdrawn)})", icon=":material/block:"):
