@@ -266,13 +266,21 @@ def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None
 
 
 def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,
-                    timings: dict[str, float] | None = None, live: Sequence[LiveSource] | None = None) -> Report:
+                    timings: dict[str, float] | None = None, live: Sequence[LiveSource] | None = None,
+                    cache: FileCache | None = None) -> Report:
     """Analyse in-memory files (name, bytes), as the dashboard receives them; ``.zip`` allowed.
 
-    ``live`` adds live sources (default: those in ``config.live``).
+    ``live`` adds live sources (default: those in ``config.live``); ``cache`` as for
+    :func:`analyze_paths` (entries are keyed on each file's name and bytes).
     """
     config = config or Config()
-    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=1, timings=timings, live=live)
+    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=1, timings=timings, live=live,
+                          cache=cache)
+
+
+def parse_cache() -> FileCache | None:
+    """The per-user parse cache (see :mod:`inventory.cache`), or None when ``$ADVISOR_NO_CACHE`` is set."""
+    return None if os.environ.get("ADVISOR_NO_CACHE") else FileCache()
 
 
 def live_source(kind: str, url: str, lookback: str = "7d") -> LiveSource:

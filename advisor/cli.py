@@ -21,7 +21,6 @@ from pathlib import Path
 
 from advisor.config import Config, load_config
 from advisor.decisions import DecisionError, DecisionStore, apply_decisions
-from inventory.cache import FileCache
 from inventory.errors import AdvisorError, ConfigError
 from inventory.live import LiveSource
 
@@ -149,7 +148,7 @@ def _write_stdout(data: bytes) -> None:
 
 def _analyze(args: argparse.Namespace) -> int:
     gc.disable()  # a short-lived process full of long-lived acyclic objects: see advisor.api
-    from advisor.api import analyze_paths
+    from advisor.api import analyze_paths, parse_cache
     from advisor.exports import render_bytes
     from advisor.records import render_madr_all
 
@@ -176,7 +175,7 @@ def _analyze(args: argparse.Namespace) -> int:
         print(f"advisor: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        cache = None if args.no_cache or os.environ.get("ADVISOR_NO_CACHE") else FileCache()
+        cache = None if args.no_cache else parse_cache()
         report = analyze_paths(args.paths, config, workers=args.workers, progress=sys.stderr.isatty(), git=args.git,
                                live=live, cache=cache)
     except AdvisorError as exc:

@@ -6,7 +6,10 @@
   names, sizes and modification times) plus the configuration.
 * The **analysis** is cached on that digest (``st.cache_resource``: a report is never mutated), and so
   is everything derived from it (coupled pairs, groups, layouts, tables, exports), so a widget change
-  never re-reads or re-analyses anything and a layout never moves between reruns.
+  never re-reads or re-analyses anything and a layout never moves between reruns. Across restarts
+  the per-user parse cache of the CLI serves (``$XDG_CACHE_HOME/sprawl-advisor``, off with
+  ``$ADVISOR_NO_CACHE``): unchanged files are not parsed again, and an unchanged inventory's report is
+  read back.
 * **Decisions** come from the :class:`~advisor.decisions.DecisionStore` on every run (a small SQLite
   read) and are applied to the cached report; the store is ``$ADVISOR_STORE``, else ``store:`` of the
   configuration, else ``.advisor/decisions.sqlite``.
@@ -38,7 +41,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx
 
 from advisor.analysis import what_if as advisor_what_if
-from advisor.api import analyze_paths, analyze_uploads, live_source, without_cycle_collection
+from advisor.api import analyze_paths, analyze_uploads, live_source, parse_cache, without_cycle_collection
 from advisor.config import Config, ConfigError, load_config
 from advisor.decisions import DEFAULT_STORE, DecisionStore, RunRecord, apply_decisions
 from advisor.errors import AdvisorError
@@ -233,10 +236,12 @@ def config_for(choice: InputChoice) -> Config:
 @st.cache_resource(max_entries=6, show_spinner=False)
 def _analysed(digest: str, _choice: InputChoice, _config: Config) -> Report:
     live = [live_source(kind, url, lookback) for kind, url, lookback in _choice.live] or None
+    # the parse cache the CLI uses too: a restarted dashboard, or the same files uploaded again, is not
+    # parsed again, and an unchanged inventory's report is read back from its JSON
     if _choice.kind == "upload":
-        report = analyze_uploads(_choice.uploads, _config, live=live)
+        report = analyze_uploads(_choice.uploads, _config, live=live, cache=parse_cache())
     else:
-        report = analyze_paths(_choice.paths, _config, live=live)
+        report = analyze_paths(_choice.paths, _config, live=live, cache=parse_cache())
     _freeze_heap()  # the report above all
     return report
 

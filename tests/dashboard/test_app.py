@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -134,6 +135,38 @@ def test_upload_shows_what_was_read_skipped_unresolved_and_joined(store_path: Pa
                                                                            "orders-MERGE.yaml:22"]
     assert joins.iloc[0].tolist() == ["orders", "orders (kubernetes), orders-service (backstage)", "normalised name"]
     assert not at.error
+
+
+def test_a_restarted_dashboard_reads_an_unchanged_inventory_back_from_the_parse_cache(
+        store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard uses the CLI's per-user parse cache: after a restart (its in-memory caches empty)
+    the same files give the report written the first time, read back, not analysed again."""
+    import streamlit as st
+
+    cache = tmp_path / "cache-home" / "sprawl-advisor"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    st.cache_resource.clear()
+    first = upload(start(store_path))
+    reports = list(cache.glob("*/*.json"))
+    assert len(reports) == 1 and len(list(cache.glob("*/*.pickle"))) == len(shop_files())
+    os.utime(reports[0], ns=(10**18, 10**18))
+
+    st.cache_resource.clear()  # a restart
+    again = upload(start(store_path))
+    assert reports[0].stat().st_mtime_ns > 10**18  # read back (and marked as used)
+    assert list(cache.glob("*/*.json")) == reports
+    assert metrics(again) == metrics(first)
+
+
+def test_no_parse_cache_with_advisor_no_cache(store_path: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit as st
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    monkeypatch.setenv("ADVISOR_NO_CACHE", "1")
+    st.cache_resource.clear()
+    assert metrics(upload(start(store_path)))["Services"] == "5"
+    assert not list(tmp_path.glob("cache-home/**/*.*"))
 
 
 def test_a_zip_upload_is_read_like_the_files_in_it(store_path: Path) -> None:
