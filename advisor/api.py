@@ -173,6 +173,8 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                                  repr(sorted(inputs.dotenv_locations.items())), *(k or "" for k in keys)])
             previous = _cached_report(cache, run_key)
             if previous is not None:
+                for key in filter(None, keys):  # its files count as used too: the last to go when trimming
+                    cache.touch(key)
                 if progress:
                     print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
                           file=sys.stderr)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sys
 import warnings
@@ -30,6 +31,27 @@ _T = TypeVar("_T")
 
 #: Whether work can go to a forked child here.
 CAN_FORK = sys.platform == "linux" and hasattr(os, "fork") and hasattr(os, "memfd_create")
+
+
+#: Seconds :meth:`Forked.result` waits for a child that has not finished when its answer is needed.
+#: The child's work is a fraction of what the parent does meanwhile (about 1 s of 4 at 20,000
+#: services), so a child still running this long after is stuck, not slow.
+RESULT_TIMEOUT = 60.0
+
+
+def _exited_within(pid: int, timeout: float) -> bool:
+    """Whether child ``pid`` has exited (or exits within ``timeout`` seconds), without reaping it;
+    True where that cannot be watched (no pidfd), so that the caller waits as before."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return True
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(max(timeout, 0.0) * 1000))
+    finally:
+        os.close(fd)
 
 
 class Forked(Generic[_T]):
@@ -68,9 +90,15 @@ class Forked(Generic[_T]):
                 os._exit(status)
         self._pid, self._fd = pid, fd
 
-    def result(self) -> _T:
+    def result(self, timeout: float = RESULT_TIMEOUT) -> _T:
+        """The child's answer; computed here instead if the child failed, or has not finished
+        ``timeout`` seconds after this was asked (then it is killed: a child stuck on a lock that
+        another thread of the parent held at the fork never finishes)."""
         pid, fd = self._pid, self._fd
         if pid is None or fd is None:
+            return self._fn(*self._args)
+        if not _exited_within(pid, timeout):
+            self.cancel()
             return self._fn(*self._args)
         try:
             _, status = os.waitpid(pid, 0)  # if interrupted, the child is still ours to cancel()

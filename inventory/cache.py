@@ -40,9 +40,10 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 
 
 def default_max_bytes() -> int:
-    """``$ADVISOR_CACHE_MAX_MB`` megabytes when it is set to a whole number, else :data:`DEFAULT_MAX_BYTES`."""
+    """``$ADVISOR_CACHE_MAX_MB`` megabytes when it is set to a whole number (0: keep only the entries of
+    the latest run), else :data:`DEFAULT_MAX_BYTES`."""
     value = os.environ.get("ADVISOR_CACHE_MAX_MB", "").strip()
-    return int(value) * 1024**2 if value.isdigit() else DEFAULT_MAX_BYTES
+    return int(value) * 1024**2 if value.isascii() and value.isdigit() else DEFAULT_MAX_BYTES
 
 
 def default_cache_dir() -> Path:

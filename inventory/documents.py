@@ -20,7 +20,6 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from itertools import pairwise
 
 import yaml
@@ -28,6 +27,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from inventory.errors import InputError, LimitExceeded
+from inventory.lazy import cached_property
 from inventory.model import Skipped
 
 SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

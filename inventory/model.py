@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from operator import attrgetter
 from typing import Literal
+
+from inventory.lazy import cached_property
 
 DependencyKind = Literal["sync", "async", "datastore", "declared"]
 DEPENDENCY_KINDS: tuple[DependencyKind, ...] = ("sync", "async", "datastore", "declared")

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Literal
 
 from advisor.config import Config
 from advisor.model import ServiceMetrics, Signal
+from inventory.lazy import cached_property
 from inventory.model import DATASTORE_KINDS, Dependency, Evidence, Inventory, Resource, Service, sorted_evidence
 
 

@@ -55,6 +55,25 @@ def test_a_failed_or_killed_child_means_the_work_is_done_here() -> None:
 
 
 @needs_fork
+def test_a_child_that_does_not_finish_in_time_is_killed_and_the_work_done_here() -> None:
+    """A child stuck for good (on a lock another thread held at the fork, say) costs the timeout."""
+    stuck = Forked(_slow, os.getpid())
+    pid = stuck._pid
+    assert pid is not None
+    started = time.monotonic()
+    assert stuck.result(timeout=0.3) == "done here"
+    assert time.monotonic() - started < 10
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # killed and reaped
+
+
+@needs_fork
+def test_a_child_that_finishes_within_the_timeout_gives_its_answer() -> None:
+    pid, value = Forked(_pid_and, "x").result(timeout=30)
+    assert pid != os.getpid() and value == "x"
+
+
+@needs_fork
 def test_a_cancelled_child_is_gone() -> None:
     slow = Forked(_slow, os.getpid())
     pid = slow._pid

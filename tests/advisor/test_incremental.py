@@ -162,8 +162,22 @@ def test_the_cache_size_comes_from_the_environment(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", "64")
     assert FileCache(tmp_path).max_bytes == 64 * 1024**2
-    monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", "lots")
-    assert FileCache(tmp_path).max_bytes == DEFAULT_MAX_BYTES
+    for odd in ("lots", "²", "-5", "1e3"):
+        monkeypatch.setenv("ADVISOR_CACHE_MAX_MB", odd)
+        assert FileCache(tmp_path).max_bytes == DEFAULT_MAX_BYTES
+
+
+def test_a_report_read_back_marks_its_files_as_used(tmp_path: Path) -> None:
+    """A run answered by the whole report still uses the inventory's per-file entries: they must not
+    be the first to go when another inventory's run trims the cache."""
+    analyze_paths([EXAMPLE], cache=FileCache(tmp_path / "cache"))
+    entries = list((tmp_path / "cache").glob("*/*.pickle"))
+    for path in entries:
+        os.utime(path, ns=(10**18, 10**18))
+    timings: dict[str, float] = {}
+    analyze_paths([EXAMPLE], cache=FileCache(tmp_path / "cache"), timings=timings)
+    assert "read" not in timings  # the report was read back
+    assert entries and all(path.stat().st_mtime_ns > 10**18 for path in entries)
 
 
 def test_a_file_read_from_the_cache_counts_as_used(tmp_path: Path) -> None:

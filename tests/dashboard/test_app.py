@@ -145,6 +145,7 @@ def test_a_restarted_dashboard_reads_an_unchanged_inventory_back_from_the_parse_
 
     cache = tmp_path / "cache-home" / "sprawl-advisor"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    monkeypatch.delenv("ADVISOR_NO_CACHE", raising=False)
     st.cache_resource.clear()
     first = upload(start(store_path))
     reports = list(cache.glob("*/*.json"))
