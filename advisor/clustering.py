@@ -39,6 +39,7 @@ whatever order the graph was built in.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 from collections.abc import Iterator, Sequence
@@ -99,6 +100,18 @@ class LouvainGraph:
 #: igraph's random number generator is one for the whole process: analyses running in two threads
 #: (two dashboard sessions) take turns with it.
 _RNG_LOCK = threading.Lock()
+
+
+def _new_lock_in_child() -> None:
+    """A process forked while another thread held the lock (a dashboard session laying out a graph
+    while another's analysis starts its workers) would wait for it for ever at its first stability
+    run: the child has only the forking thread, so it starts with a lock of its own."""
+    global _RNG_LOCK
+    _RNG_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 @contextmanager

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from advisor import forking
+from advisor import clustering, forking
 from advisor.api import analyze_paths
 from advisor.config import Config
 from advisor.exports import render_json_bytes
@@ -123,3 +124,30 @@ def test_inventory_parts_render_the_same_json(tmp_path: Path) -> None:
     huge = replace(report, inventory=replace(report.inventory, inputs=(replace(first, documents=2**70), *rest)))
     assert inventory_json(huge.inventory) is None
     assert b"1180591620717411303424" in render_json_bytes(huge)
+
+
+def _seeded_in_child(parent: int) -> bool:
+    with clustering.seeded(7):
+        return os.getpid() != parent
+
+
+@needs_fork
+def test_a_child_forked_while_a_thread_holds_the_rng_lock_does_not_wait_for_it() -> None:
+    """igraph's generator is shared by the threads of one process behind a lock; a child forked while
+    another thread held it (a dashboard session laying out a graph) starts with a lock of its own."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with clustering.seeded(1):
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(5)
+        # a child stuck on the lock would be killed after 5 s, and the work done here
+        assert Forked(_seeded_in_child, os.getpid()).result(timeout=5)
+    finally:
+        release.set()
+        holder.join()
