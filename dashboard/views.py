@@ -439,13 +439,9 @@ def _force_layout(core: nx.Graph, seed: int, first: Collection[str] = ()) -> dic
         k = 1.6 / math.sqrt(max(n, 1))
         return {str(v): (float(x), float(y))
                 for v, (x, y) in nx.spring_layout(core, seed=seed, weight="weight", k=k, iterations=60).items()}
-    names = sorted(core.nodes)
-    index = {v: i for i, v in enumerate(names)}
-    pairs = sorted((min(index[a], index[b]), max(index[a], index[b]), w) for a, b, w in core.edges(data="weight"))
-    graph = ig.Graph(n=n, edges=[(a, b) for a, b, _ in pairs])
+    names, graph, weights = _igraph_of(core)
     with seeded(seed):
-        coords = graph.layout_fruchterman_reingold(weights=[w for _, _, w in pairs] or None, niter=500,
-                                                   grid="auto").coords
+        coords = graph.layout_fruchterman_reingold(weights=weights, niter=500, grid="auto").coords
     cx = sum(x for x, _ in coords) / n
     cy = sum(y for _, y in coords) / n
     scale = max((max(abs(x - cx), abs(y - cy)) for x, y in coords), default=0.0) or 1.0
@@ -455,10 +451,7 @@ def _force_layout(core: nx.Graph, seed: int, first: Collection[str] = ()) -> dic
 def _around(core: nx.Graph, pinned: dict[str, tuple[float, float]], seed: int) -> dict[str, tuple[float, float]]:
     """Positions for every node of ``core``: those of ``pinned`` as given, the others by igraph's
     Fruchterman-Reingold with the pinned ones held in place (at igraph's own scale, then scaled back)."""
-    names = sorted(core.nodes)
-    index = {v: i for i, v in enumerate(names)}
-    pairs = sorted((min(index[a], index[b]), max(index[a], index[b]), w) for a, b, w in core.edges(data="weight"))
-    graph = ig.Graph(n=len(names), edges=[(a, b) for a, b, _ in pairs])
+    names, graph, weights = _igraph_of(core)
     scale = math.sqrt(len(pinned))  # about the spacing Fruchterman-Reingold gives that many nodes
     start = [[pinned[v][0] * scale, pinned[v][1] * scale] if v in pinned else [0.0, 0.0] for v in names]
     free = [v not in pinned for v in names]
@@ -473,10 +466,18 @@ def _around(core: nx.Graph, pinned: dict[str, tuple[float, float]], seed: int) -
                 angle = rng.uniform(0.0, 2 * math.pi)
                 xy[0], xy[1] = 1.2 * scale * math.cos(angle), 1.2 * scale * math.sin(angle)
         coords = graph.layout_fruchterman_reingold(
-            weights=[w for _, _, w in pairs] or None, niter=300, seed=start, minx=low, maxx=high, miny=low_y,
-            maxy=high_y, grid="auto").coords
+            weights=weights, niter=300, seed=start, minx=low, maxx=high, miny=low_y, maxy=high_y, grid="auto").coords
     return {str(v): (pinned[v] if v in pinned else (x / scale, y / scale))
             for v, (x, y) in zip(names, coords, strict=True)}
+
+
+def _igraph_of(core: nx.Graph) -> tuple[list[str], ig.Graph, list[float] | None]:
+    """``core`` as igraph holds it: vertex ``i`` is ``names[i]`` (names sorted), the edges in one fixed
+    order whatever order they were added in, and their weights (None without edges)."""
+    names = sorted(core.nodes)
+    index = {v: i for i, v in enumerate(names)}
+    pairs = sorted((min(index[a], index[b]), max(index[a], index[b]), w) for a, b, w in core.edges(data="weight"))
+    return names, ig.Graph(n=len(names), edges=[(a, b) for a, b, _ in pairs]), [w for _, _, w in pairs] or None
 
 
 # ----------------------------------------------------------------------------------------------
