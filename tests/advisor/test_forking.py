@@ -7,6 +7,8 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 import pytest
@@ -151,3 +153,29 @@ def test_a_child_forked_while_a_thread_holds_the_rng_lock_does_not_wait_for_it()
     finally:
         release.set()
         holder.join()
+
+
+def test_an_analysis_among_other_threads_starts_its_workers_from_a_fork_server(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a process running other threads (the dashboard's server) the workers are not forked from it
+    (a worker forked while a thread held some lock could wait for ever) but from a fork server; the
+    report is the same."""
+    import advisor.api as api
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "inventory"
+    started: list[str] = []
+
+    class Pool(api.ProcessPoolExecutor):
+        def __init__(self, max_workers: int, mp_context: BaseContext | None, initializer: Callable[[], object]
+                     ) -> None:
+            started.append(type(mp_context).__name__)
+            super().__init__(max_workers=max_workers, mp_context=mp_context, initializer=initializer)
+
+    monkeypatch.setattr(api, "ProcessPoolExecutor", Pool)
+    alone = render_json_bytes(analyze_paths([example], workers=2))  # one thread here: forked
+    seen: dict[str, bytes] = {}
+    worker = threading.Thread(target=lambda: seen.update(report=render_json_bytes(analyze_paths([example], workers=2))))
+    worker.start()
+    worker.join(300)
+    assert started == ["NoneType", "ForkServerContext"]
+    assert seen["report"] == alone
