@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from inventory.lazy import cached_property
@@ -60,6 +61,35 @@ def test_one_instance_being_computed_never_holds_up_another() -> None:
         other.join()
 
 
-def test_the_models_cached_properties_are_the_lock_free_ones() -> None:
-    assert isinstance(vars(Dependency)["bases"], cached_property)
-    assert isinstance(vars(Evidence)["sort_key"], cached_property)
+class _Blocking(tuple[Evidence, ...]):
+    """Evidence whose iteration waits until released: ``Dependency.bases`` is computed from it."""
+
+    started = threading.Event()
+    release = threading.Event()
+
+    def __iter__(self) -> Iterator[Evidence]:
+        _Blocking.started.set()
+        _Blocking.release.wait(10)
+        return super().__iter__()
+
+
+def test_the_models_cached_properties_never_wait_for_another_instance() -> None:
+    """Reading ``bases`` of one dependency while another thread computes it for another one returns at
+    once (functools' version on Python 3.11 makes it wait: a child process forked meanwhile waited
+    for ever)."""
+    seen = Evidence("kubernetes", "a.yaml:3", "seen")
+    slow = Dependency("a", "b", "sync", _Blocking((seen,)))
+    quick = Dependency("a", "c", "sync", (seen,))
+    blocked = threading.Thread(target=lambda: slow.bases)
+    blocked.start()
+    assert _Blocking.started.wait(5)
+    done: list[tuple[str, ...]] = []
+    other = threading.Thread(target=lambda: done.append(quick.bases))
+    other.start()
+    try:
+        other.join(2)
+        assert done == [("static",)]
+    finally:
+        _Blocking.release.set()
+        blocked.join()
+        other.join()
