@@ -431,7 +431,8 @@ LARGE_LAYOUT = 300
 def _force_layout(core: nx.Graph, seed: int, first: Collection[str] = ()) -> dict[str, tuple[float, float]]:
     """Force-directed positions of ``core`` within [-1, 1]² (those of ``first`` when it leaves some out;
     see :func:`layout`), seeded."""
-    lead = [v for v in core if v in first] if first else []
+    chosen = set(first)
+    lead = [v for v in core if v in chosen]
     if lead and len(lead) < core.number_of_nodes():
         return _around(core, _force_layout(core.subgraph(lead), seed), seed)
     n = core.number_of_nodes()
