@@ -7,7 +7,6 @@ what they return; nothing here prints, except the optional progress display on a
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import sys
 import threading
@@ -16,7 +15,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from multiprocessing.context import BaseContext
 from pathlib import Path
 
 from advisor.analysis import analyze_inventory
@@ -32,7 +30,7 @@ from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
 from inventory.options import ReadOptions
-from inventory.reading import file_keys, read_inputs, resolve_results
+from inventory.reading import file_keys, read_inputs, resolve_results, worker_context
 from inventory.sources import InputSet, collect, from_uploads
 
 #: Whole reports kept in the cache, the most recently written or used: each serves only the very
@@ -102,26 +100,13 @@ def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
     if n <= 1 or len(inputs.files) <= 1:
         yield None
         return
-    with ProcessPoolExecutor(max_workers=n, mp_context=_pool_context(), initializer=gc.disable) as pool:
+    # the workers run without the cyclic collector, as the analysis does (forked ones inherit that)
+    with ProcessPoolExecutor(max_workers=n, mp_context=worker_context(_WORKER_MODULES), initializer=gc.disable) as pool:
         yield pool
 
 
-#: What the fork server imports once, so that the workers it forks have it already.
-_WORKER_MODULES = ["inventory.reading", "advisor.stability", "advisor.metrics"]
-
-
-def _pool_context() -> BaseContext | None:
-    """How the workers start. Forked from this process (the quickest) when it runs one thread, as
-    the CLI does. When other threads run, as in the dashboard's server, a worker forked while one of
-    them held a lock (in a library, or an import under way) could wait for it for ever: the workers
-    are forked by a fork server instead, a clean process started once (its start costs the dashboard
-    about a second at its first large analysis). Either way they run without the cyclic collector,
-    as the analysis does."""
-    if threading.active_count() == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
-        return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(_WORKER_MODULES)
-    return context
+#: What the fork server imports once for the workers (see :func:`inventory.reading.worker_context`).
+_WORKER_MODULES = ("inventory.reading", "advisor.stability", "advisor.metrics")
 
 
 def _advisor_version() -> str:

@@ -12,11 +12,14 @@ that cannot be opened or decoded is one skipped entry and never stops the others
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import pickle
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 
 from inventory import asyncapi, backstage, compose, kubernetes, native
 from inventory.cache import FileCache
@@ -369,9 +372,22 @@ def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, wor
         chunksize = max(1, len(jobs) // (workers * 8))
         if pool is not None:
             return _read_in(pool, jobs, chunksize)
-        with ProcessPoolExecutor(max_workers=workers) as own:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as own:
             return _read_in(own, jobs, chunksize)
     return [_result(job, _read_one(job)) for job in jobs]
+
+
+def worker_context(preload: Sequence[str] = ("inventory.reading",)) -> BaseContext | None:
+    """How worker processes start: forked from this process (the quickest) when it runs one thread,
+    as the CLI does (None: the default). When other threads run, as in the dashboard's server, a
+    worker forked while one of them held a lock (in a library, or an import under way) could wait for
+    it for ever: the workers are forked by a fork server instead, a clean process started once, which
+    imports the ``preload`` modules for them (its start costs the first pool about a second)."""
+    if threading.active_count() == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    return context
 
 
 def _read_in(pool: Executor, jobs: list[_Job], chunksize: int) -> list[FileResult]:

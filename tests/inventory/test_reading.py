@@ -196,3 +196,38 @@ def test_a_worker_that_dies_while_reading_costs_time_not_the_run(monkeypatch: py
     assert [r.account for r in parallel] == [r.account for r in serial]
     assert [r.skipped for r in parallel] == [r.skipped for r in serial]
     assert [len(r.fragments) for r in parallel] == [len(r.fragments) for r in serial]
+
+
+def test_workers_start_from_a_fork_server_when_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forked from a process whose other threads may hold locks, a worker could wait for ever: with
+    other threads running, the pool's workers come from a fork server, and read the same."""
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
+
+    from inventory.options import DEFAULT_OPTIONS
+    from inventory.sources import collect
+
+    started: list[str] = []
+
+    class Pool(ProcessPoolExecutor):
+        def __init__(self, max_workers: int, mp_context: BaseContext | None = None) -> None:
+            started.append(type(mp_context).__name__)
+            super().__init__(max_workers=max_workers, mp_context=mp_context)
+
+    monkeypatch.setattr(reading, "ProcessPoolExecutor", Pool)
+    inputs = collect([Path(__file__).resolve().parents[2] / "examples" / "inventory"], DEFAULT_OPTIONS.limits)
+    here = [r.account for r in read_inputs(inputs, workers=1)]
+    among: list[object] = []
+    thread = threading.Thread(target=lambda: among.extend(r.account for r in read_inputs(inputs, workers=2)))
+    thread.start()
+    thread.join(300)
+    assert started == ["ForkServerContext"]
+    assert among == here
+
+
+def test_a_process_running_one_thread_forks_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading.threading, "active_count", lambda: 1)
+    assert reading.worker_context() is None
+    monkeypatch.setattr(reading.threading, "active_count", lambda: 2)
+    assert type(reading.worker_context()).__name__ == "ForkServerContext"
