@@ -52,15 +52,29 @@ TARGET_SECONDS = 1.0
 PAGES = ("Overview", "Coupling graph", "Coupling matrix", "Services", "Proposals", "Export", "Inventory")
 
 
+def server_memory_mb(pid: int) -> dict[str, float]:
+    """The resident memory of the server process now and at its peak, in MB (``/proc/PID/status``)."""
+    fields = {}
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    fields[key] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        return {}
+    return {"rss_mb": fields.get("VmRSS", 0.0), "peak_mb": fields.get("VmHWM", 0.0)}
+
+
 @contextmanager
-def dashboard(inventory: Path, store: Path, cache_home: Path) -> Iterator[str]:
+def dashboard(inventory: Path, store: Path, cache_home: Path, pids: list[int] | None = None) -> Iterator[str]:
     """A fresh ``streamlit run`` preloaded with ``inventory``, its parse cache in ``cache_home``;
-    yields its URL."""
+    yields its URL (and appends the server's process id to ``pids``)."""
     with tempfile.TemporaryFile() as log:
         env = {"ADVISOR_CONFIG": None, "ADVISOR_PRELOAD": str(inventory), "ADVISOR_STORE": str(store),
                "XDG_CACHE_HOME": str(cache_home), "ADVISOR_NO_CACHE": None}
         try:
-            with running_dashboard(env, log) as url:
+            with running_dashboard(env, log, started=pids.append if pids is not None else None) as url:
                 yield url
         except RuntimeError as exc:
             log.seek(0)
@@ -185,6 +199,17 @@ def measure(url: str, browser: Any) -> dict[str, Any]:
     return out
 
 
+def analysis_items(inventory: Path, cache_home: Path) -> int:
+    """Services, resources and dependencies of the inventory's analysis (what the dashboard's memory
+    estimate counts), from the report the server left in the parse cache."""
+    from advisor.api import analyze_paths
+    from inventory.cache import FileCache
+
+    report = analyze_paths([inventory], cache=FileCache(cache_home / "sprawl-advisor"))
+    inv = report.inventory
+    return len(inv.services) + len(inv.resources) + len(inv.dependencies)
+
+
 def run(sizes: list[int], *, keep: bool = False) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -217,8 +242,13 @@ def run(sizes: list[int], *, keep: bool = False) -> dict[str, Any]:
                       flush=True)
                 cache_home = root / "cache"  # empty: the first load parses and analyses everything
                 shutil.rmtree(cache_home, ignore_errors=True)
-                with dashboard(root / "inventory", store, cache_home) as url:
+                pids: list[int] = []
+                with dashboard(root / "inventory", store, cache_home, pids) as url:
+                    started = server_memory_mb(pids[0])
                     entry = measure(url, browser)
+                    time.sleep(2)  # the warm-up of the last views, if still running
+                    entry["server_memory"] = {"started_rss_mb": started.get("rss_mb"), **server_memory_mb(pids[0])}
+                    entry["analysis_items"] = analysis_items(root / "inventory", cache_home)
                 with dashboard(root / "inventory", store, cache_home) as url:  # a restart: the cache is warm
                     entry["load_to_proposals_restarted_s"] = load_to_proposals(url, browser)
                 entry["services"] = n
@@ -231,7 +261,7 @@ def run(sizes: list[int], *, keep: bool = False) -> dict[str, Any]:
 
 
 def report_table(results: dict[str, Any]) -> str:
-    sizes = results.get("sizes", {})
+    sizes = dict(sorted(results.get("sizes", {}).items(), key=lambda kv: int(kv[0])))
     if not sizes:
         return results.get("error", "nothing measured")
     names = list(next(iter(sizes.values()))["interactions_s"])
@@ -244,6 +274,18 @@ def report_table(results: dict[str, Any]) -> str:
                      + " |")
     for name in names:
         lines.append(f"| {name} | " + " | ".join(f"{s['interactions_s'][name]:.2f} s" for s in sizes.values()) + " |")
+
+    def memory(s: dict[str, Any]) -> str:
+        m = s.get("server_memory") or {}
+        if not m.get("rss_mb"):
+            return "–"
+        return f"{m['started_rss_mb']:.0f} -> {m['rss_mb']:.0f} MB (peak {m['peak_mb']:.0f})"
+
+    lines.append("| server memory, started -> after the session | " + " | ".join(memory(s) for s in sizes.values())
+                 + " |")
+    lines.append("| services + resources + dependencies analysed | "
+                 + " | ".join(f"{s['analysis_items']:,}" if "analysis_items" in s else "–" for s in sizes.values())
+                 + " |")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -29,9 +29,10 @@ def free_port() -> int:
 
 @contextmanager
 def running_dashboard(env: Mapping[str, str | None], log: IO[bytes] | IO[str], *,
-                      start_timeout: float = 60.0) -> Iterator[str]:
+                      start_timeout: float = 60.0, started: Callable[[int], None] | None = None) -> Iterator[str]:
     """The dashboard running with the environment changed by ``env`` (None removes a variable);
-    yields its URL and stops it afterwards. Raises RuntimeError when it does not start."""
+    yields its URL and stops it afterwards. Raises RuntimeError when it does not start.
+    ``started`` is called with the server's process id once it answers."""
     port = free_port()
     environment = dict(os.environ)
     for key, value in env.items():
@@ -57,6 +58,8 @@ def running_dashboard(env: Mapping[str, str | None], log: IO[bytes] | IO[str], *
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not start on {url}")
             time.sleep(0.2)
+        if started is not None:
+            started(process.pid)
         yield url
     finally:
         process.terminate()

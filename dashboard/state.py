@@ -6,7 +6,9 @@
   names, sizes and modification times) plus the configuration.
 * The **analysis** is cached on that digest (``st.cache_resource``: a report is never mutated), and so
   is everything derived from it (coupled pairs, groups, layouts, tables, exports), so a widget change
-  never re-reads or re-analyses anything and a layout never moves between reruns. Across restarts
+  never re-reads or re-analyses anything and a layout never moves between reruns. The server keeps at
+  most :data:`KEPT_ANALYSES` analyses within an estimated memory budget (``$ADVISOR_DASHBOARD_MEMORY_MB``,
+  see :func:`_keep`), the least recently used going first with their views. Across restarts
   the per-user parse cache of the CLI serves (``$XDG_CACHE_HOME/sprawl-advisor``, off with
   ``$ADVISOR_NO_CACHE``): unchanged files are not parsed again, and an unchanged inventory's report is
   read back.
@@ -30,7 +32,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections import defaultdict
+import weakref
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -233,7 +236,73 @@ def config_for(choice: InputChoice) -> Config:
     return _config(choice.config_path, _config_stamp(choice.config_path))
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
+#: Analyses the server keeps at most, the one in use included, whatever their size.
+KEPT_ANALYSES = 6
+#: What the kept analyses may take, estimated, in MB: ``$ADVISOR_DASHBOARD_MEMORY_MB`` (ASCII digits),
+#: else this. The least recently used go first; the one in use is kept whatever its size.
+DEFAULT_MEMORY_MB = 3072
+#: The estimate: bytes per service, resource and dependency of an analysis together with its views
+#: and the JSON export's preview. ``python -m bench.dashboard_bench`` measured the server's resident
+#: memory growing by 6.8 KB per item between 2,000 and 20,000 services (11,324 and 136,444 items;
+#: 0.93 GB for the latter at this estimate); see docs/performance.md.
+BYTES_PER_ITEM = 7 * 1024
+
+
+def memory_budget() -> int:
+    """The budget in bytes (see :data:`DEFAULT_MEMORY_MB`)."""
+    text = os.environ.get("ADVISOR_DASHBOARD_MEMORY_MB", "").strip()
+    mb = int(text) if text.isascii() and text.isdigit() else DEFAULT_MEMORY_MB
+    return mb * 1024 * 1024
+
+
+def analysis_bytes(report: Report) -> int:
+    """The memory an analysis and its views take, estimated from its size."""
+    inv = report.inventory
+    return (len(inv.services) + len(inv.resources) + len(inv.dependencies)) * BYTES_PER_ITEM
+
+
+_kept: OrderedDict[str, tuple[weakref.ref[Report], int]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _keep(digest: str, report: Report) -> list[str]:
+    """Note that the analysis of ``digest`` is in use, and let the least recently used others go
+    while more than :data:`KEPT_ANALYSES` are kept or they take more than :func:`memory_budget`
+    (with their cached views: those of the analyses kept are computed again when next drawn).
+    Returns the digests that went.
+
+    At 20,000 services an analysis takes about 0.9 GB: kept by count alone, six of them (a few
+    changes to the configuration, say) would hold over 5 GB."""
+    budget = memory_budget()
+    with _kept_lock:
+        held = _kept.get(digest)
+        if held is None or held[0]() is not report:
+            _kept[digest] = (weakref.ref(report), analysis_bytes(report))
+        _kept.move_to_end(digest)
+        for gone in [d for d, (ref, _) in _kept.items() if ref() is None]:  # let go of elsewhere
+            del _kept[gone]
+        total = sum(size for _, size in _kept.values())
+        evicted: list[str] = []
+        while len(_kept) > 1 and (len(_kept) > KEPT_ANALYSES or total > budget):
+            oldest, (_, size) = _kept.popitem(last=False)
+            total -= size
+            evicted.append(oldest)
+    if evicted:
+        for old in evicted:
+            _analysed.clear(old, None, None)
+            with _warm_lock:
+                _warmed.discard(old)
+            with _kept_lock:
+                for key in [k for k in _rendered_stamps if k[0] == old]:
+                    del _rendered_stamps[key]
+        for view in _VIEWS:  # keyed on digests and more: cleared whole, computed again when drawn
+            view.clear()
+        logger.info("let %d analyses go to stay within %d MB: %s", len(evicted), budget // 2**20,
+                    ", ".join(d[:12] for d in evicted))
+    return evicted
+
+
+@st.cache_resource(max_entries=4 * KEPT_ANALYSES, show_spinner=False)  # _keep bounds it first
 def _analysed(digest: str, _choice: InputChoice, _config: Config) -> Report:
     live = [live_source(kind, url, lookback) for kind, url, lookback in _choice.live] or None
     # the parse cache the CLI uses too: a restarted dashboard, or the same files uploaded again, is not
@@ -324,6 +393,7 @@ def require_loaded(*, allow_unusable: bool = False) -> Loaded:
         logger.exception("analysis failed")
         stop_with(f"The analysis failed ({type(exc).__name__}: {md(exc)}). This is a bug in the advisor, not in "
                   "your files: please report it with the inputs; other inputs can still be analysed.")
+    _keep(choice.digest, base)
     if not base.inventory.usable and not allow_unusable:
         stop_with("Nothing usable was read from these inputs: no service or resource was found. Open the "
                   "Inventory page to see why each file was skipped, then upload Kubernetes manifests, "
@@ -584,9 +654,21 @@ def _rendered(digest: str, stamp: str, name: str, _render: Callable[[Report], st
     return _render(_report)
 
 
+_rendered_stamps: dict[tuple[str, str], str] = {}
+
+
 def rendered(loaded: Loaded, name: str, render: Callable[[Report], str | bytes]) -> str | bytes:
-    """An export of the report with decisions applied, rendered once per input and set of decisions."""
-    return _rendered(loaded.digest, decisions_stamp(loaded), name, render, loaded.report)
+    """An export of the report with decisions applied, rendered once per input and set of decisions.
+
+    Only the latest set of decisions is kept per input and export (decisions accumulate: an earlier
+    set is rarely shown again): at 20,000 services the JSON alone is over 100 MB."""
+    stamp = decisions_stamp(loaded)
+    with _kept_lock:
+        previous = _rendered_stamps.get((loaded.digest, name))
+        _rendered_stamps[(loaded.digest, name)] = stamp
+    if previous is not None and previous != stamp:
+        _rendered.clear(loaded.digest, previous, name, None, None)
+    return _rendered(loaded.digest, stamp, name, render, loaded.report)
 
 
 @st.cache_resource(max_entries=24, show_spinner=False)
@@ -600,6 +682,11 @@ def _group_members(digest: str, by: str, _report: Report) -> dict[str, tuple[str
 def group_members(loaded: Loaded, by: str) -> dict[str, tuple[str, ...]]:
     """Group label -> its services, for grouping by cluster, namespace or team."""
     return _group_members(loaded.digest, by, loaded.base)
+
+
+#: Every cached view: cleared whole when an analysis goes (see :func:`_keep`).
+_VIEWS = (_service_index, _pairs, _attribute, _categories, _group_layout, _detail_layout, _service_table,
+          _what_if, _rendered, _group_members)
 
 
 # ----------------------------------------------------------------------------------------------
