@@ -125,6 +125,17 @@ def test_output_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
     assert md.read_text(encoding="utf-8").startswith("# Service consolidation report")
 
 
+def test_the_report_is_in_the_cache_when_the_command_returns(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache entry is written by a thread while the command writes its output; the command
+    waits for it, so the next run reuses the report."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+    first = tmp_path / "first.json"
+    assert _cli(capsys, "analyze", RULES / "mutual-calls-MERGE.yaml", "-o", first, "--no-store")[0] == 0
+    (entry,) = (tmp_path / "cache-home" / "sprawl-advisor").glob("*/*.json")
+    assert entry.read_bytes() == first.read_bytes()
+
+
 def test_skipped_inputs_are_summarised_on_stderr(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

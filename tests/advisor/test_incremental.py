@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -76,6 +77,51 @@ def test_the_stored_report_is_its_json_and_a_damaged_one_is_analysed_again(tmp_p
     timings = {}
     mended = analyze_paths([EXAMPLE], cache=FileCache(cache), timings=timings)
     assert "read" not in timings and render_json(mended) == render_json(first)
+
+
+def test_a_report_entry_written_in_the_background_is_on_disk_once_waited_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor import api
+
+    writing, release = threading.Event(), threading.Event()
+    real = api._store_report
+
+    def held_back(*args: object) -> None:
+        writing.set()
+        assert release.wait(30)
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "_store_report", held_back)
+    cache = tmp_path / "cache"
+    first = analyze_paths([EXAMPLE], cache=FileCache(cache), wait=False)
+    assert writing.wait(30)
+    assert not list(cache.glob("*/*.json"))  # the analysis returned while its entry was being written
+    release.set()
+    api.wait_for_cache_writes()
+    (entry,) = cache.glob("*/*.json")
+    assert entry.read_bytes() == render_json(first).encode()
+    api.wait_for_cache_writes()  # nothing left: returns at once
+
+
+def test_an_analysis_waits_for_the_entry_an_earlier_one_is_writing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor import api
+
+    release = threading.Event()
+    real = api._store_report
+
+    def held_back(*args: object) -> None:
+        assert release.wait(30)
+        real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "_store_report", held_back)
+    cache = tmp_path / "cache"
+    first = analyze_paths([EXAMPLE], cache=FileCache(cache), wait=False)
+    threading.Timer(0.3, release.set).start()
+    timings: dict[str, float] = {}
+    again = analyze_paths([EXAMPLE], cache=FileCache(cache), timings=timings)
+    assert "read" not in timings  # the entry was on disk before this one looked
+    assert render_json(again) == render_json(first)
 
 
 def test_only_the_latest_reports_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
