@@ -30,7 +30,7 @@ from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
 from inventory.options import ReadOptions
-from inventory.reading import file_keys, read_inputs, resolve_results, worker_context
+from inventory.reading import file_keys, parts_of, read_inputs, resolve_results, worker_context
 from inventory.sources import InputSet, collect, from_uploads
 
 #: Whole reports kept in the cache, the most recently written or used: each serves only the very
@@ -97,7 +97,7 @@ def without_cycle_collection() -> Iterator[None]:
 def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
     """The worker processes of one analysis: they parse the files, then stay for the stability runs
     (see :func:`advisor.analysis.analyze_inventory`). None when the files are read in this process."""
-    if n <= 1 or len(inputs.files) <= 1:
+    if n <= 1:
         yield None
         return
     # the workers run without the cyclic collector, as the analysis does (forked ones inherit that)
@@ -125,8 +125,11 @@ def _input_bytes(inputs: InputSet) -> int:
     return total
 
 
-def _default_workers(inputs: InputSet) -> int:
-    if _input_bytes(inputs) < PARALLEL_THRESHOLD or len(inputs.files) < 4:
+def _default_workers(inputs: InputSet, options: ReadOptions) -> int:
+    """Worker processes for an input set: none below :data:`PARALLEL_THRESHOLD` bytes, or for fewer
+    than four files none of which is large enough to be read in parts."""
+    if _input_bytes(inputs) < PARALLEL_THRESHOLD or (
+            len(inputs.files) < 4 and all(parts_of(f, options) == 1 for f in inputs.files)):
         return 1
     return max(1, min(os.cpu_count() or 1, 8))
 
@@ -188,8 +191,8 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                     progress: bool, git: Sequence[str | os.PathLike[str]] | None,
                     live: Sequence[LiveSource] | None, cache: FileCache | None, wait: bool) -> Report:
     stages = Stages(timings if timings is not None else {}, show=progress)
-    n = workers if workers is not None else _default_workers(inputs)
     options = config.read_options()
+    n = workers if workers is not None else _default_workers(inputs, options)
     sources = list(live) if live is not None else config.live_sources()
     repositories: list[str | os.PathLike[str]] = list(git) if git else list(config.co_change.repositories)
     keys: list[str | None] | None = None
@@ -255,10 +258,11 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     """The report, and (with ``json_ahead`` and workers) the JSON of its inventory's parts, rendered
     in a forked child while this process analyses (see :mod:`advisor.forking`)."""
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
-        results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool)
+        used: set[str] = set()
+        results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool, used_keys=used)
     if cache is not None and keys is not None and any(
             k is not None and not r.cached for r, k in zip(results, keys, strict=True)):
-        cache.trim(keep=set(keys))  # new entries were written: the least recently used others may go
+        cache.trim(keep=used)  # new entries were written: the least recently used others may go
     if cache is not None and progress:
         reused = sum(1 for r in results if r.cached)
         print(f"advisor: {reused:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",

@@ -173,6 +173,16 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
 
     Chunks with nothing but comments and blank lines (Helm's empty templates) are dropped.
     """
+    for begin, line, end in _split_yaml_at(text):
+        yield line, text[begin:end]
+
+
+_NON_SPACE = re.compile(r"\S")
+
+
+def _split_yaml_at(text: str) -> Iterator[tuple[int, int, int]]:
+    """:func:`split_yaml` as ``(begin, start_line, end)``: the chunk is ``text[begin:end]``, not
+    copied here (the reader of one part of a file copies only the documents of its part)."""
     starts = [0] if _DOC_START.match(text) else []
     starts.extend(m.start() + 1 for m in _LATER_DOC_START.finditer(text))
     bounds = [0, *starts] if not starts or starts[0] != 0 else starts
@@ -182,14 +192,15 @@ def split_yaml(text: str) -> Iterator[tuple[int, str]]:
     for begin, end in pairwise(bounds):
         line += text.count("\n", prev, begin)
         prev = begin
-        chunk = text[begin:end]
-        ended = _DOC_END.search(chunk) if "..." in chunk else None
-        if ended:
-            chunk = chunk[: ended.start()]
-        body = chunk[3:] if chunk.startswith("---") else chunk
-        if _only_comments(body):
-            continue
-        yield line, chunk
+        if text.find("...", begin, end) >= 0:
+            ended = _DOC_END.search(text, begin, end)
+            if ended:
+                end = ended.start()
+        body = begin + 3 if text.startswith("---", begin, end) else begin
+        first = _NON_SPACE.search(text, body, end)
+        if first is None or (text[first.start()] == "#" and _only_comments(text[body:end])):
+            continue  # blank, or comments only (the first character that is not white space tells most chunks apart)
+        yield begin, line, end
 
 
 def _check_expansion(data: object, limits: Limits, location: str) -> None:
@@ -563,15 +574,26 @@ def _load_json(text: str, location: str, limits: Limits) -> object:
     return data
 
 
+def part_of(offset: int, length: int, parts: int) -> int:
+    """Which of ``parts`` equal shares of a text of ``length`` characters ``offset`` falls in."""
+    return offset * parts // length if length else 0
+
+
 def iter_documents(
-    text: str, location: str, *, limits: Limits = DEFAULT_LIMITS
+    text: str, location: str, *, limits: Limits = DEFAULT_LIMITS, part: tuple[int, int] | None = None
 ) -> Iterator[Document | Skipped]:
     """Yield each document of a YAML, JSON or JSONL text, or a Skipped entry for one that failed.
 
     Numbering is shared: skipped documents keep their index so that positions stay true.
+
+    ``part=(i, n)``: only the YAML documents that start in the ``i``-th of ``n`` equal shares of the
+    text (indexes and lines as in the whole file), so that ``n`` processes can read one large file
+    together; a JSON or JSONL text, read whole, is part 0's.
     """
     budget = ScanBudget()
     stripped = text.lstrip()
+    if part is not None and part[0] != 0 and stripped[:1] in ("{", "["):
+        return
     if stripped[:1] in ("{", "["):
         try:
             yield Document(location, 1, 1, _load_json(text, location, limits), text, budget)
@@ -594,14 +616,19 @@ def iter_documents(
             yield Skipped(location, exc.reason)
             return
     index = 0
-    for line, chunk in split_yaml(text):
+    for offset, line, end in _split_yaml_at(text):
         index += 1
+        mine = part is None or part_of(offset, len(text), part[1]) == part[0]
         if index > limits.max_documents_per_file:
-            yield Skipped(
-                f"{location}#{index}",
-                f"the file has more than {limits.max_documents_per_file:,} documents; the rest were not read",
-            )
+            if mine:
+                yield Skipped(
+                    f"{location}#{index}",
+                    f"the file has more than {limits.max_documents_per_file:,} documents; the rest were not read",
+                )
             return
+        if not mine:
+            continue
+        chunk = text[offset:end]
         where = f"{location}#{index}"
         try:
             data = load_yaml_chunk(chunk, where, limits)

@@ -147,6 +147,16 @@ def _stream_result(item: InputFile, fragment: Fragment) -> FileResult:
 
 def read_file(item: InputFile, context: FileContext, options: ReadOptions) -> FileResult:
     """Read one input file; never raises for bad input."""
+    result = read_part(item, context, options, None)
+    assert isinstance(result, FileResult)
+    return result
+
+
+def read_part(item: InputFile, context: FileContext, options: ReadOptions, part: tuple[int, int] | None
+              ) -> FileResult | Partial:
+    """Read one input file, or with ``part=(i, n)`` the YAML documents of its ``i``-th of ``n``
+    shares (a :class:`Partial`). A file that is not read as YAML documents (a trace dump, source
+    code, a JSON text, an unreadable file) is read whole by part 0, and the other parts give nothing."""
     if STREAM_READERS:
         try:
             head = item.head(SNIFF_BYTES)
@@ -156,6 +166,8 @@ def read_file(item: InputFile, context: FileContext, options: ReadOptions) -> Fi
             return _unreadable(item, f"cannot be read ({exc.strerror or exc})")
         for stream_reader in STREAM_READERS:
             if stream_reader.sniff(head, item.location):
+                if part is not None and part[0] != 0:
+                    return Partial()
                 try:
                     return _stream_result(item, stream_reader.read(item, context, options))
                 except InputError as exc:
@@ -169,7 +181,13 @@ def read_file(item: InputFile, context: FileContext, options: ReadOptions) -> Fi
     except OSError as exc:
         return _unreadable(item, f"cannot be read ({exc.strerror or exc})")
     try:
-        result = parse_text(text, context, options)
+        if part is None:
+            result = parse_text(text, context, options)
+        else:
+            whole = _claimed_by_name(text, context, options)
+            if whole is not None:
+                return whole if part[0] == 0 else Partial()
+            return _parse_documents(text, context, options, part)
     except Exception as exc:  # a bug must lose this one file at most, never the run
         return _unreadable(item, f"could not be read ({type(exc).__name__}: {_short(exc)})")
     result.folder = item.folder
@@ -191,17 +209,44 @@ def _text_result(reader: TextReader, text: str, context: FileContext, options: R
 
 def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_OPTIONS) -> FileResult:
     """Recognise and parse every document of one decoded file."""
-    location = context.location
+    whole = _claimed_by_name(text, context, options)
+    if whole is not None:
+        return whole
+    result = _finish(context, [_parse_documents(text, context, options)], text, options)
+    assert result is not None  # with the text, nothing is left to read again
+    return result
+
+
+def _claimed_by_name(text: str, context: FileContext, options: ReadOptions) -> FileResult | None:
+    """The file read by a text reader that takes it by its name alone (source code), else None."""
     for text_reader in TEXT_READERS:
-        if text_reader.claims is not None and text_reader.claims(location) and text.strip():
+        if text_reader.claims is not None and text_reader.claims(context.location) and text.strip():
             return _text_result(text_reader, text, context, options)
+    return None
+
+
+@dataclass
+class Partial:
+    """What the documents of one part of a file gave (see :data:`SPLIT_BYTES`), before the parts are
+    put together by :func:`_finish` as if the file had been read whole: the skipped documents in
+    file order, and per reader its fragment (its own skipped entries still in it) and how many
+    documents it was given."""
+
+    count: int = 0
+    doc_skipped: list[Skipped] = field(default_factory=list)
+    readers: list[tuple[str, Fragment, int]] = field(default_factory=list)
+    cached: bool = False
+
+
+def _parse_documents(text: str, context: FileContext, options: ReadOptions,
+                     part: tuple[int, int] | None = None) -> Partial:
+    location = context.location
     groups: dict[str, list[Document]] = {}
-    skipped: list[Skipped] = []
-    count = 0
-    for item in iter_documents(text, location, limits=options.limits):
-        count += 1
+    out = Partial()
+    for item in iter_documents(text, location, limits=options.limits, part=part):
+        out.count += 1
         if isinstance(item, Skipped):
-            skipped.append(item)
+            out.doc_skipped.append(item)
             continue
         for reader in READERS:
             try:
@@ -212,9 +257,7 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
                 groups.setdefault(reader.name, []).append(item)
                 break
         else:
-            skipped.append(Skipped(f"{item.where} (line {item.line})", _describe(item.data)))
-    fragments: list[Fragment] = []
-    used = 0
+            out.doc_skipped.append(Skipped(f"{item.where} (line {item.line})", _describe(item.data)))
     for reader in READERS:
         docs = groups.get(reader.name)
         if not docs:
@@ -232,12 +275,43 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
                 for d in docs
             )
         fragment.location = location
+        out.readers.append((reader.name, fragment, len(docs)))
+    return out
+
+
+#: Readers whose fragments of the parts of one file, put together, are the fragment of the whole
+#: file: every document is read on its own, in order (the Kubernetes reader's same-file ConfigMap
+#: lookups are checked again over every file in ``assemble``). A file where another reader (which
+#: joins what several documents of a file say) has documents in more than one part is read again
+#: whole.
+_SPLITTABLE = frozenset({kubernetes.READER, asyncapi.READER})
+
+
+def _finish(context: FileContext, parts: Sequence[Partial], text: str | None, options: ReadOptions
+            ) -> FileResult | None:
+    """The file's result from its parts (one part: the file read whole), or None when the file
+    must be read whole (``text`` None and no reader recognised anything, so a text reader may
+    want it; or a reader that is not in :data:`_SPLITTABLE` has documents in several parts)."""
+    location = context.location
+    skipped = [s for part in parts for s in part.doc_skipped]
+    count = sum(part.count for part in parts)
+    fragments: list[Fragment] = []
+    used = 0
+    for reader in READERS:
+        pieces = [(fragment, n) for part in parts for name, fragment, n in part.readers if name == reader.name]
+        if not pieces:
+            continue
+        if len(pieces) > 1 and reader.name not in _SPLITTABLE:
+            return None
+        fragment = pieces[0][0] if len(pieces) == 1 else _joined([f for f, _ in pieces])
         used += fragment.used
-        count += max(fragment.documents - len(docs), 0)  # entries a reader reports inside one document
+        count += sum(max(f.documents - n, 0) for f, n in pieces)  # entries a reader reports inside one document
         skipped.extend(fragment.skipped)
         fragment.skipped = []
         fragments.append(fragment)
-    if not fragments and TEXT_READERS and text.strip():
+    if not fragments and TEXT_READERS and (text is None or text.strip()):
+        if text is None:
+            return None
         for text_reader in TEXT_READERS:
             if text_reader.accept(location, text):
                 return _text_result(text_reader, text, context, options)
@@ -247,6 +321,22 @@ def parse_text(text: str, context: FileContext, options: ReadOptions = DEFAULT_O
         count = 1
     account = InputAccount(location, formats, count, used, len(skipped))
     return FileResult(location, fragments, account, skipped)
+
+
+def _joined(fragments: Sequence[Fragment]) -> Fragment:
+    """One reader's fragments of the parts of a file, in file order, as one."""
+    out = Fragment(fragments[0].location, fragments[0].format)
+    for f in fragments:
+        out.entities.extend(f.entities)
+        out.claims.extend(f.claims)
+        out.skipped.extend(f.skipped)
+        out.documents += f.documents
+        out.used += f.used
+        out.extras.extend(f.extras)
+        out.aliases.update(f.aliases)
+        out.owners.update(f.owners)
+        out.notes.extend(f.notes)
+    return out
 
 
 def _short(exc: BaseException) -> str:
@@ -301,42 +391,88 @@ def _oversized(item: InputFile, options: ReadOptions) -> bool:
         return False
 
 
-_Job = tuple[InputFile, FileContext, ReadOptions, str | None, str | None]
+#: A file of this many bytes or more is read in parts of about this size by the workers together
+#: (its YAML documents shared out by where they start), when there are workers: one large dump
+#: (``helm template`` of a whole platform) would otherwise keep one worker busy while the others
+#: wait. The parts are put back together exactly as the whole file reads (see :func:`_finish`).
+SPLIT_BYTES = 4 * 1024 * 1024
+MAX_PARTS = 16
+
+#: (file, context, options, cache folder, cache key, part): ``part`` is ``(i, n)`` or None (whole).
+_Job = tuple[InputFile, FileContext, ReadOptions, str | None, str | None, tuple[int, int] | None]
+_Read = FileResult | Partial
 
 
-def _read_one(job: _Job) -> FileResult | tuple[bool, bytes]:
-    """Read one file. With a cache the result travels pickled, ``(from the cache, pickle)``: it is
-    pickled once, for the cache and for the way back from a worker process, and an entry found in
-    the cache goes back as it was stored, without being unpickled here first."""
-    item, ctx, options, cache_folder, key = job
+def _read_one(job: _Job) -> _Read | tuple[bool, bytes]:
+    """Read one file, or one part of it. With a cache the result travels pickled, ``(from the
+    cache, pickle)``: it is pickled once, for the cache and for the way back from a worker process,
+    and an entry found in the cache goes back as it was stored, without being unpickled here first."""
+    item, ctx, options, cache_folder, key, part = job
     if cache_folder is None or key is None:
-        return read_file(item, ctx, options)
+        return read_part(item, ctx, options, part)
     cache = _cache_in(cache_folder)
     stored = cache.get_bytes(key)
     if stored is not None:
         cache.touch(key)  # used: the last to go when the cache is trimmed
         return True, stored
-    data = pickle.dumps(read_file(item, ctx, options), protocol=pickle.HIGHEST_PROTOCOL)
+    data = pickle.dumps(read_part(item, ctx, options, part), protocol=pickle.HIGHEST_PROTOCOL)
     cache.put_bytes(key, data)
     return False, data
 
 
-def _result(job: _Job, read: FileResult | tuple[bool, bytes]) -> FileResult:
-    if isinstance(read, FileResult):
+def _result(job: _Job, read: _Read | tuple[bool, bytes]) -> _Read:
+    if isinstance(read, FileResult | Partial):
         return read
     cached, data = read
     try:
         result = pickle.loads(data)  # noqa: S301 - written by _read_one, in a folder only this user can write
     except Exception:  # a damaged cache entry: read the file again
         result = None
-    if not isinstance(result, FileResult):
-        item, ctx, options, folder, key = job
-        result = read_file(item, ctx, options)
+    if not isinstance(result, FileResult | Partial):
+        item, ctx, options, folder, key, part = job
+        result = read_part(item, ctx, options, part)
         if folder is not None and key is not None:
             _cache_in(folder).put(key, result)
         return result
     result.cached = cached
     return result
+
+
+def _size(item: InputFile) -> int:
+    if item.data is not None:
+        return len(item.data)
+    try:
+        return os.path.getsize(item.path or "")
+    except OSError:
+        return 0
+
+
+def parts_of(item: InputFile, options: ReadOptions) -> int:
+    """How many parts a file is read in by workers (1: whole). By its size alone, so that the cache
+    entries of its parts are found again whatever the number of workers."""
+    size = _size(item)
+    if size < 2 * SPLIT_BYTES or size > options.limits.max_file_bytes:
+        return 1
+    return min(MAX_PARTS, -(-size // SPLIT_BYTES))
+
+
+def part_key(cache: FileCache, key: str, part: tuple[int, int]) -> str:
+    """The cache key of one part of the file whose key is ``key``."""
+    return cache.key([key, f"part {part[0]} of {part[1]}"])
+
+
+def _joined_parts(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
+    """The result of a file read in parts, as if it had been read whole (read again whole in the
+    cases :func:`_finish` cannot put together)."""
+    item, ctx, options = jobs[0][0], jobs[0][1], jobs[0][2]
+    whole = next((r for r in reads if isinstance(r, FileResult)), None)
+    if whole is None:
+        whole = _finish(ctx, [r for r in reads if isinstance(r, Partial)], None, options)
+        if whole is None:
+            return read_file(item, ctx, options)
+        whole.cached = all(r.cached for r in reads)
+    whole.folder = item.folder
+    return whole
 
 
 def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache) -> list[str | None]:
@@ -355,26 +491,46 @@ def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache) -> list[
 
 def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1,
                 cache: FileCache | None = None, keys: Sequence[str | None] | None = None,
-                pool: Executor | None = None) -> list[FileResult]:
+                pool: Executor | None = None, used_keys: set[str] | None = None) -> list[FileResult]:
     """Read every file of ``inputs``; with ``workers > 1`` files are parsed in worker processes
-    (those of ``pool`` when given: the caller keeps them for later work).
+    (those of ``pool`` when given: the caller keeps them for later work), large ones in parts
+    (see :data:`SPLIT_BYTES`).
 
     With a ``cache``, files whose content (and context) was read before are not parsed again
-    (``keys`` from :func:`file_keys` when the caller already has them).
+    (``keys`` from :func:`file_keys` when the caller already has them); ``used_keys`` receives
+    every cache key the run read or wrote (those of the parts of large files included).
     """
     folder = str(cache.folder) if cache is not None and cache.enabled else None
     contexts = _contexts(inputs)
     if folder is not None and cache is not None and keys is None:
         keys = file_keys(inputs, options, cache)
-    jobs = [(item, ctx, options, folder, keys[i] if keys is not None else None)
-            for i, (item, ctx) in enumerate(contexts)]
-    if workers > 1 and len(jobs) > 1:
-        chunksize = max(1, len(jobs) // (workers * 8))
+    parallel = workers > 1 and len(contexts) >= 1
+    files: list[list[_Job]] = []
+    for i, (item, ctx) in enumerate(contexts):
+        key = keys[i] if keys is not None else None
+        n = parts_of(item, options) if parallel else 1
+        if n == 1:
+            files.append([(item, ctx, options, folder, key, None)])
+        else:
+            files.append([(item, ctx, options, folder,
+                           part_key(cache, key, (p, n)) if cache is not None and key is not None else None, (p, n))
+                          for p in range(n)])
+    if used_keys is not None:
+        used_keys.update(job[4] for jobs in files for job in jobs if job[4] is not None)
+    if parallel and sum(len(jobs) for jobs in files) > 1:
         if pool is not None:
-            return _read_in(pool, jobs, chunksize)
+            return _read_in(pool, files, workers)
         with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as own:
-            return _read_in(own, jobs, chunksize)
-    return [_result(job, _read_one(job)) for job in jobs]
+            return _read_in(own, files, workers)
+    return [_one_file(jobs, [_result(job, _read_one(job)) for job in jobs]) for jobs in files]
+
+
+def _one_file(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
+    if len(jobs) == 1:
+        read = reads[0]
+        assert isinstance(read, FileResult)  # a file read whole
+        return read
+    return _joined_parts(jobs, reads)
 
 
 def worker_context(preload: Sequence[str] = ("inventory.reading",)) -> BaseContext | None:
@@ -390,18 +546,25 @@ def worker_context(preload: Sequence[str] = ("inventory.reading",)) -> BaseConte
     return context
 
 
-def _read_in(pool: Executor, jobs: list[_Job], chunksize: int) -> list[FileResult]:
-    """The jobs read by the workers of ``pool``, in order. If a worker dies (killed for memory, say),
-    the pool is broken: the files not read yet are read in this process instead, so the workers
-    only ever make a read faster, never decide whether it succeeds."""
-    results: list[FileResult] = []
+def _read_in(pool: Executor, files: list[list[_Job]], workers: int) -> list[FileResult]:
+    """The files read by the workers of ``pool``, in order: the parts of large files first, one task
+    each, so that they spread over the workers, then the other files in chunks. If a worker dies
+    (killed for memory, say), the pool is broken: what was not read yet is read in this process
+    instead, so the workers only ever make a read faster, never decide whether it succeeds."""
+    split = [job for jobs in files if len(jobs) > 1 for job in jobs]
+    whole = [jobs[0] for jobs in files if len(jobs) == 1]
+    reads: dict[int, _Read] = {}  # by id of the job
     try:
-        for job, read in zip(jobs, pool.map(_read_one, jobs, chunksize=chunksize), strict=False):
-            results.append(_result(job, read))
+        futures = [(job, pool.submit(_read_one, job)) for job in split]
+        chunksize = max(1, len(whole) // (workers * 8))
+        for job, read in zip(whole, pool.map(_read_one, whole, chunksize=chunksize), strict=False):
+            reads[id(job)] = _result(job, read)
+        for job, future in futures:
+            reads[id(job)] = _result(job, future.result())
     except BrokenExecutor:
         pass
-    results.extend(_result(job, _read_one(job)) for job in jobs[len(results):])
-    return results
+    return [_one_file(jobs, [reads[id(job)] if id(job) in reads else _result(job, _read_one(job)) for job in jobs])
+            for jobs in files]
 
 
 def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[list[InputAccount], list[Skipped]]:

@@ -184,18 +184,23 @@ def test_a_worker_that_dies_while_reading_costs_time_not_the_run(monkeypatch: py
     names = sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".yaml", ".json"))[:8]
     inputs = from_uploads([(n, (FIXTURES / n).read_bytes()) for n in names], Limits())
     serial = read_inputs(inputs, ReadOptions())
-    parent, victim, original = os.getpid(), inputs.files[len(inputs.files) // 2].location, reading.read_file
+    parent, victim, original = os.getpid(), inputs.files[len(inputs.files) // 2].location, reading.read_part
+    died = []
 
-    def dies_on_one_file(item: InputFile, ctx: FileContext, options: ReadOptions) -> reading.FileResult:
-        if os.getpid() != parent and item.location == victim:
-            os._exit(9)  # as a worker killed for memory ends: the pool is broken
-        return original(item, ctx, options)
+    def dies_on_one_file(item: InputFile, ctx: FileContext, options: ReadOptions,
+                         part: tuple[int, int] | None) -> reading.FileResult | reading.Partial:
+        if item.location == victim:
+            if os.getpid() != parent:
+                os._exit(9)  # as a worker killed for memory ends: the pool is broken
+            died.append(victim)  # read again here
+        return original(item, ctx, options, part)
 
-    monkeypatch.setattr(reading, "read_file", dies_on_one_file)
+    monkeypatch.setattr(reading, "read_part", dies_on_one_file)
     parallel = read_inputs(inputs, ReadOptions(), workers=2)
     assert [r.account for r in parallel] == [r.account for r in serial]
     assert [r.skipped for r in parallel] == [r.skipped for r in serial]
     assert [len(r.fragments) for r in parallel] == [len(r.fragments) for r in serial]
+    assert died == [victim]  # the file the worker died on was read in this process
 
 
 def test_workers_start_from_a_fork_server_when_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,143 @@
+"""A large file read in parts by the workers gives what the file read whole gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from inventory import reading
+from inventory.cache import FileCache
+from inventory.documents import Document, Limits, iter_documents
+from inventory.model import Skipped
+from inventory.options import ReadOptions
+from inventory.reading import FileContext, read_file, read_inputs, resolve_results
+from inventory.sources import from_uploads
+
+BACKSTAGE = Path(__file__).resolve().parents[1] / "fixtures" / "backstage" / "shop-catalog-info.yaml"
+
+
+def dump(namespaces: int = 12) -> str:
+    """A ``helm template``-like dump: Deployments reading ConfigMaps that come much later in the
+    file (in another part), Services, AsyncAPI documents, empty templates, a document that is not
+    YAML, one that is no inventory document, and a ``...`` end marker."""
+    docs = []
+    for i in range(namespaces):
+        ns, nxt = f"team{i}", (i + 1) % namespaces
+        docs.append(f"# Source: chart/templates/{ns}-empty.yaml\n")  # an empty template
+        docs.append(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api-{i}, namespace: {ns}}}\n"
+            f"spec:\n  selector: {{matchLabels: {{app: api-{i}}}}}\n  template:\n"
+            f"    metadata: {{labels: {{app: api-{i}}}}}\n    spec:\n      containers:\n      - name: api\n"
+            f"        image: api:{i}\n        env:\n        - name: DB_URL\n"
+            f"          valueFrom: {{configMapKeyRef: {{name: settings-{i}, key: db}}}}\n"
+            f"        - name: NEXT_URL\n          value: http://api-{nxt}.team{nxt}:8080\n"
+        )
+        docs.append(f"apiVersion: v1\nkind: Service\nmetadata: {{name: api-{i}, namespace: {ns}}}\n"
+                    f"spec: {{selector: {{app: api-{i}}}, ports: [{{port: 8080}}]}}\n")
+        docs.append(f"asyncapi: 2.6.0\ninfo: {{title: api-{i}, version: '1'}}\n"
+                    f"channels:\n  orders.{i}:\n    subscribe: {{message: {{name: Order}}}}\n")
+        if i == 3:
+            docs.append("apiVersion: v1\nkind: Service\nmetadata: {name: [broken\n")  # not YAML
+            docs.append("just: a mapping\nof: nothing we read\n")
+            docs.append("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: early}\ndata: {a: b}\n"
+                        "...\n# after the end\n")
+    for i in range(namespaces):  # the ConfigMaps last: in another part than the Deployments
+        docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings-{i}, namespace: team{i}}}\n"
+                    f"data: {{db: 'postgres://db-{i}.team{i}:5432/app'}}\n")
+    return "---\n".join(docs)
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts of about 1 KB: every file above 2 KB is read in parts (the workers are forked after this)."""
+    monkeypatch.setattr(reading, "SPLIT_BYTES", 1024)
+
+
+def _whole_and_parts(name: str, text: bytes, options: ReadOptions | None = None
+                     ) -> tuple[reading.FileResult, reading.FileResult, object, object]:
+    options = options or ReadOptions()
+    inputs = from_uploads([(name, text)], options.limits)
+    (item,) = inputs.files
+    assert reading.parts_of(item, options) > 1
+    whole = read_file(item, FileContext(item.location, item.folder), options)
+    (parts,) = read_inputs(inputs, options, workers=2)
+    return whole, parts, resolve_results(inputs, [whole], options), resolve_results(inputs, [parts], options)
+
+
+def test_a_dump_read_in_parts_gives_what_it_gives_read_whole(small_parts: None) -> None:
+    whole, parts, whole_inventory, parts_inventory = _whole_and_parts("dump.yaml", dump().encode())
+    assert parts.account == whole.account
+    assert parts.skipped == whole.skipped
+    assert [f.format for f in parts.fragments] == [f.format for f in whole.fragments] == ["kubernetes", "asyncapi"]
+    assert parts_inventory == whole_inventory
+    # the claims through ConfigMaps of another part were worked out over the whole file
+    pairs = {(d.source, d.target) for d in parts_inventory.dependencies}  # type: ignore[attr-defined]
+    assert {(f"api-{i}", f"database:db-{i}.team{i}") for i in range(12)} <= pairs
+    assert [s.reason.split(" (")[0] for s in parts.skipped][1:] == ["not a recognised inventory document"]
+    assert parts.account.documents == 51 and parts.account.skipped == 2
+
+
+@pytest.mark.parametrize("parts", [2, 3, 7, 16])
+def test_documents_of_every_part_together_are_those_of_the_file(parts: int) -> None:
+    text = dump()
+    whole = list(iter_documents(text, "dump.yaml"))
+    shared = [d for i in range(parts) for d in iter_documents(text, "dump.yaml", part=(i, parts))]
+
+    def where(d: Document | Skipped) -> tuple[str, object]:
+        return (d.where, d.data) if isinstance(d, Document) else (d.location, d.reason)
+
+    assert sorted(map(where, shared), key=str) == sorted(map(where, whole), key=str)
+    assert [d.line for d in shared if isinstance(d, Document)] == [d.line for d in whole if isinstance(d, Document)]
+
+
+def test_too_many_documents_is_said_once_whatever_the_parts(small_parts: None) -> None:
+    options = ReadOptions(limits=Limits(max_documents_per_file=30))
+    whole, parts, whole_inventory, parts_inventory = _whole_and_parts("dump.yaml", dump().encode(), options)
+    assert parts.skipped == whole.skipped
+    assert sum("documents; the rest were not read" in s.reason for s in parts.skipped) == 1
+    assert parts_inventory == whole_inventory
+
+
+def test_a_reader_that_joins_documents_gets_the_whole_file(small_parts: None) -> None:
+    catalog = BACKSTAGE.read_text()
+    text = "---\n".join([catalog, dump(4), catalog.replace("name: ", "name: other-"), dump(2)])
+    whole, parts, whole_inventory, parts_inventory = _whole_and_parts("mixed.yaml", text.encode())
+    assert "backstage" in whole.account.format
+    assert parts.account == whole.account and parts.skipped == whole.skipped
+    assert parts_inventory == whole_inventory
+
+
+def test_a_json_file_is_read_whole_by_the_first_part(small_parts: None) -> None:
+    import json
+
+    items = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{i}"},
+              "spec": {"selector": {"app": f"svc-{i}"}}} for i in range(40)]
+    text = json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=1).encode()
+    whole, parts, whole_inventory, parts_inventory = _whole_and_parts("list.json", text)
+    assert parts.account == whole.account and parts.account.used == 1
+    assert parts_inventory == whole_inventory
+
+
+def test_the_parts_are_cached_and_read_back(small_parts: None, tmp_path: Path) -> None:
+    options = ReadOptions()
+    inputs = from_uploads([("dump.yaml", dump().encode())], options.limits)
+    cache = FileCache(tmp_path / "cache")
+    used: set[str] = set()
+    (first,) = read_inputs(inputs, options, workers=2, cache=cache, used_keys=used)
+    n = reading.parts_of(inputs.files[0], options)
+    assert len(used) == n and len(list((tmp_path / "cache").glob("*/*.pickle"))) == n
+    assert not first.cached
+    (again,) = read_inputs(inputs, options, workers=2, cache=cache)
+    assert again.cached
+    assert again.account == first.account and again.skipped == first.skipped
+    assert resolve_results(inputs, [again], options) == resolve_results(inputs, [first], options)
+
+
+def test_small_files_and_a_single_worker_read_whole(small_parts: None) -> None:
+    options = ReadOptions()
+    inputs = from_uploads([("small.yaml", b"apiVersion: v1\nkind: Service\nmetadata: {name: a}\n"),
+                           ("dump.yaml", dump().encode())], options.limits)
+    assert [reading.parts_of(f, options) for f in inputs.files] == [1, reading.parts_of(inputs.files[1], options)]
+    serial = read_inputs(inputs, options, workers=1)
+    assert [r.account for r in serial] == [r.account for r in read_inputs(inputs, options, workers=2)]
