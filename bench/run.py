@@ -14,7 +14,9 @@ targets at among them) this
 3. reports the ratio end to end / baseline (issue 7's target: at most 1 at 20,000 services), the
    growth exponent of every stage between consecutive sizes, log(t2/t1) / log(n2/n1) (1 = linear),
    and the quality of the proposals against the planted truth (see :mod:`bench.quality` for the
-   exact definitions of group recall, precision, pairwise F1 and decoys).
+   exact definitions of group recall, precision, pairwise F1 and decoys);
+4. (``--shapes N``, default 5,000) measures the baseline and the command on N services written as
+   one multi-document file and as one ``kind: List`` document, as dumps often are.
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md`` with the machine, the
 load average when the run started, Python and library versions and the date; the tables are also
@@ -26,6 +28,7 @@ Usage::
     python -m bench.run --sizes 1000,5000        # a shorter run
     python -m bench.run --quick                  # 300 and 1000 services, for a quick look
     python -m bench.run --sizes 20000 --skip-advisor   # only generation and the libyaml baseline
+    python -m bench.run --sizes 1000 --shapes 1000     # also one file and one List of 1,000 services
 
 Every number comes from one run on one machine, which may be busy: the load average at the start
 is recorded next to the figures.
@@ -189,6 +192,57 @@ def measure_size(services: int, seed: int, workers: int | None, keep: bool, *, a
     return entry
 
 
+def write_shapes(inventory: Path, out: Path) -> dict[str, Path]:
+    """The same inventory as users often have it instead of one file per object kind and namespace:
+    ``one file``, every YAML document in one multi-document file (``helm template`` of a whole
+    platform); ``one List``, every Kubernetes object in one ``kind: List`` document (``kubectl get
+    ... -A -o yaml``) with the AsyncAPI documents in files of their own."""
+    import yaml
+
+    files = sorted(p for p in inventory.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml"))
+    one = out / "one-file"
+    one.mkdir(parents=True, exist_ok=True)
+    with open(one / "all.yaml", "w", encoding="utf-8") as fh:
+        for i, path in enumerate(files):
+            fh.write("---\n" if i else "")
+            fh.write(path.read_text(encoding="utf-8").strip("\n").removeprefix("---\n") + "\n")
+    listed = out / "one-list"
+    listed.mkdir(parents=True, exist_ok=True)
+    items: list[object] = []
+    for path in files:
+        for i, doc in enumerate(yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader)):
+            if isinstance(doc, dict) and "asyncapi" in doc:
+                (listed / f"{path.parent.name}-{path.stem}-{i}.yaml").write_text(
+                    yaml.dump(doc, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+            elif isinstance(doc, dict) and "kind" in doc:
+                items.append(doc)
+    envelope = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+    (listed / "all.yaml").write_text(yaml.dump(envelope, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
+    return {"one file": one, "one List": listed}
+
+
+def measure_shapes(services: int, seed: int, timeout: float | None = None) -> dict[str, object]:
+    """The baseline and ``advisor analyze`` on the generated inventory of ``services`` as generated
+    and in the shapes of :func:`write_shapes`."""
+    out = RESULTS / "tmp" / f"shapes-n{services}-s{seed}"
+    truth = generate(out / "generated", services=services, seed=seed)
+    folders = {"files as generated": out / "generated" / truth.inventory,
+               **write_shapes(out / "generated" / truth.inventory, out)}
+    shapes: dict[str, object] = {}
+    for name, folder in folders.items():
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        baseline = _child(["baseline", str(folder)], timeout)
+        cli = _child(["cli", str(folder)], timeout)
+        e2e, base = _get(cli, "seconds"), _get(baseline, "seconds")
+        shapes[name] = {"files": count, "megabytes": round(size / 1e6, 2), "baseline": baseline, "cli": cli,
+                        "ratio_to_libyaml": round(e2e / base, 2) if e2e is not None and base else None}
+        print(f"[bench] {services} services, {name}: libyaml {base} s, advisor analyze {e2e} s", file=sys.stderr,
+              flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    return {"services": services, "shapes": shapes}
+
+
 # --------------------------------------------------------------------------------------------
 # Rendering the results
 # --------------------------------------------------------------------------------------------
@@ -279,6 +333,20 @@ def render_markdown(results: dict[str, object]) -> str:
         names = ["generate", "libyaml", "advisor_analyze", "end_to_end", *STAGES]
         lines += _table(["stage", *(f"{r['from']}→{r['to']}" for r in grow)],
                         [[name, *(r.get(name) for r in grow)] for name in names])
+    shaped = results.get("shapes")
+    if isinstance(shaped, dict) and shaped.get("shapes"):
+        lines += ["", f"## The same {shaped['services']:,} services in other shapes", "",
+                  "The generated inventory as generated, as one multi-document file (`helm template` of a "
+                  "whole platform: read in parts by the workers together), and as one `kind: List` document "
+                  "(`kubectl get -A -o yaml`: one document, read by one worker) with the AsyncAPI documents "
+                  "beside it. Same baseline and command as above.", ""]
+        rows = []
+        for name, m in shaped["shapes"].items():
+            b, c = m["baseline"], m["cli"]
+            rows.append([name, m["files"], m["megabytes"], b.get("seconds"), c.get("seconds"),
+                         m.get("ratio_to_libyaml"), c.get("second_run_seconds"), c.get("peak_rss_mb")])
+        lines += _table(["shape", "files", "MB", "libyaml s", "advisor analyze s", "ratio", "second run s",
+                         "peak MB"], rows)
     lines += ["", "## Quality against the planted truth", "",
               "Definitions in `bench/quality.py`: a planted group is recovered when a proposal has "
               "Jaccard ≥ 0.8 with it; precision counts proposals that recover a group; pairwise scores count "
@@ -331,6 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600,
                         help="seconds one advisor measurement may take (default 3600)")
     parser.add_argument("--output", default=str(RESULTS), help="folder for latest.json and latest.md")
+    parser.add_argument("--shapes", type=int, default=5000,
+                        help="also measure this many services as one file and as one List (0: not; default 5000)")
     args = parser.parse_args(argv)
     try:
         spec = args.sizes or ("300,1000" if args.quick else "300,1000,3000,5000,20000")
@@ -354,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
                                     timeout=args.timeout))
     results["sizes"] = entries
     results["growth"] = growth(entries)
+    if args.shapes and not args.skip_advisor:
+        results["shapes"] = measure_shapes(args.shapes, args.seed, args.timeout)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
