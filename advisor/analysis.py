@@ -118,6 +118,8 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         # the candidate groups need no metrics: with a worker, they are found while it measures
         index = Indexes(inventory, config, {}, frozenset(hubs), co_change, history=history)
         candidates = system_candidates([(c.id, c.members) for c in clusters], index)
+    with timer.stage("report"):  # nor does the report's coupling list: before waiting for the worker
+        coupling_list = coupling_edges(info.full)
     with timer.stage("metrics"):
         per_service, cycles, mutual = measured()
         system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
@@ -128,8 +130,6 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
     with timer.stage("stability", f"{len(proposals):,} proposals"):
         stability = together(louvain, runs(), [p.members for p in proposals])
         proposals = [replace(p, stability=s) for p, s in zip(proposals, stability, strict=True)]
-    with timer.stage("report"):
-        coupling_list = coupling_edges(info.full)
     settings = config_as_dict(config)
     settings["resolution_used"] = round(resolution, 6)
     settings["hubs"] = list(hubs)
