@@ -1,0 +1,47 @@
+"""The benchmark's other shapes of one inventory, and the stage timeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # ``bench`` is not an installed package; run from a checkout
+    sys.path.insert(0, str(REPO))
+
+from bench.generate import INVENTORY_DIR, generate  # noqa: E402
+from bench.run import write_shapes  # noqa: E402
+from bench.timeline import timeline  # noqa: E402
+from inventory.reading import read_paths  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("gen")
+    generate(out, services=60, seed=3)
+    return out / INVENTORY_DIR
+
+
+def test_every_shape_holds_the_same_inventory(generated: Path, tmp_path: Path) -> None:
+    shapes = write_shapes(generated, tmp_path)
+    assert [len(list(shapes["one file"].iterdir()))] == [1]
+    listed = (shapes["one List"] / "all.yaml").read_text()
+    assert listed.startswith("apiVersion: v1\nitems:\n- ") and "\nkind: List\n" in listed
+    original = read_paths([generated])
+    for folder in shapes.values():
+        inventory = read_paths([folder])
+        assert [s.id for s in inventory.services] == [s.id for s in original.services]
+        assert [(d.source, d.target, d.kind) for d in inventory.dependencies] == \
+            [(d.source, d.target, d.kind) for d in original.dependencies]
+
+
+def test_the_timeline_names_every_stage_of_a_run(generated: Path) -> None:
+    rows = timeline(str(generated))
+    steps = [what.split(" ")[0] for _, _, _, what in rows]
+    assert steps[0] == "start"
+    for stage in ("read", "resolve", "graph", "cluster", "candidates", "report", "metrics", "propose", "store"):
+        assert stage in steps, stage
+    starts = [start for start, _, _, _ in rows]
+    assert starts == sorted(starts) and all(seconds >= 0 for _, seconds, _, _ in rows)
