@@ -504,7 +504,7 @@ def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, wor
     contexts = _contexts(inputs)
     if folder is not None and cache is not None and keys is None:
         keys = file_keys(inputs, options, cache)
-    parallel = workers > 1 and len(contexts) >= 1
+    parallel = workers > 1
     files: list[list[_Job]] = []
     for i, (item, ctx) in enumerate(contexts):
         key = keys[i] if keys is not None else None

@@ -196,6 +196,9 @@ def test_a_worker_that_dies_while_reading_costs_time_not_the_run(monkeypatch: py
         return original(item, ctx, options, part)
 
     monkeypatch.setattr(reading, "read_part", dies_on_one_file)
+    # forked workers, which see the patch (with other threads running, as under the whole test
+    # suite, workers would start from a fork server and never die)
+    monkeypatch.setattr(reading, "worker_context", lambda *args: None)
     parallel = read_inputs(inputs, ReadOptions(), workers=2)
     assert [r.account for r in parallel] == [r.account for r in serial]
     assert [r.skipped for r in parallel] == [r.skipped for r in serial]
