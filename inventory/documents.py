@@ -523,6 +523,28 @@ _NEXT_KEY = re.compile(r"[A-Za-z_][^\n:]*:(?: |\n)")
 _NOT_PLAIN_LINE = re.compile(r"\n(?:%|#| [^ \n]|-\n|-\Z|- {2}|(?:- | {2})(?:---|\.\.\.)(?:\s|\Z))")
 
 
+#: Where the items of a List end: the first line that is neither an item (``- `` or ``-``), nor
+#: indented, nor empty.
+_AFTER_LIST_ITEMS = re.compile(r"\n(?!- |-\n| |\n|\Z)")
+_LIST_ITEM = re.compile(r"\n-(?: |\n)")
+
+
+def list_item_spans(text: str) -> list[tuple[int, int]] | None:
+    """Where each item of a ``List`` document written as kubectl writes it (a block sequence at
+    column 0 under ``items:``) starts and ends in ``text``, in order; None for any other layout.
+    Within an item's span every line of the item is found, and nothing of another item."""
+    found = _ITEMS_KEY.search(text)
+    if found is None or _ITEMS_KEY.search(text, found.end()):
+        return None
+    start = found.end()
+    if not (text.startswith("- ", start) or text.startswith("-\n", start)):
+        return None
+    after = _AFTER_LIST_ITEMS.search(text, start - 1)
+    end = after.start() + 1 if after is not None else len(text)
+    starts = [start, *(m.start() + 1 for m in _LIST_ITEM.finditer(text, start, end))]
+    return list(zip(starts, [*starts[1:], end], strict=True))
+
+
 def _load_list(text: str) -> tuple[object, bool] | None:
     """A large ``kind: List`` document built item by item: the value :func:`_load` gives the whole
     document, without the node tree of every item at once. None when the text is not in the plain

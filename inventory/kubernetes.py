@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
-from inventory.documents import Document, kind_of
+from inventory.documents import Document, kind_of, list_item_spans
 from inventory.model import Address, Claim, EntityRecord, EntityRole, Evidence, Fragment, NamedTarget, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.quantities import parse_cpu, parse_memory
@@ -246,6 +246,10 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
         yield doc, data, f"{doc.location}:{doc.line}"
         return
     text = doc.text
+    spans = list_item_spans(text)
+    if spans is not None and len(spans) == len(data["items"]):
+        yield from _spanned_items(doc, data["items"], spans)
+        return
     items = [item for item in data["items"] if isinstance(item, dict)]
     starts: list[int] = []
     names: list[int] = []
@@ -293,6 +297,40 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
         counted = start
         part = Document(doc.location, doc.index, line, item, text[start:end], doc.budget)
         yield part, item, f"{doc.location}:{line + text.count(chr(10), start, names[i])}"
+
+
+def _spanned_items(doc: Document, items: list[object], spans: list[tuple[int, int]]
+                   ) -> Iterator[tuple[Document, dict, str]]:
+    """The objects of a List whose items' spans of text are known (:func:`list_item_spans`): each
+    item's own text, and its location at its ``metadata.name`` line as kubectl writes it (else the
+    first line naming it, else the item's first line).
+
+    Searching the whole dump from one item to the next instead (as :func:`_iter_objects` must for
+    other layouts) can land in the item before: a HorizontalPodAutoscaler's ``scaleTargetRef`` or a
+    ReplicaSet's ``ownerReferences`` name the Deployment that follows them."""
+    text = doc.text
+    line = doc.line
+    counted = 0
+    i = -1
+    for item, (start, end) in zip(items, spans, strict=True):
+        if not isinstance(item, dict):
+            continue
+        i += 1
+        line += text.count("\n", counted, start)
+        counted = start
+        name = _dict(item.get("metadata")).get("name")
+        pos = -1
+        if isinstance(name, str):
+            pos = text.find(f"\n    name: {name}\n", start, end)
+            if pos >= 0:
+                pos += 1
+            else:
+                for needle in (f"name: {name}\n", f"name: {name}", f"name: '{name}'", f'name: "{name}"'):
+                    pos = text.find(needle, start, end)
+                    if pos >= 0:
+                        break
+        at = line + text.count("\n", start, pos) if pos >= 0 else line
+        yield Document(doc.location, doc.index, line, item, text[start:end], doc.budget), item, f"{doc.location}:{at}"
 
 
 #: ``kubectl apply`` keeps a JSON copy of the whole object in this annotation, and ``kubectl get -o

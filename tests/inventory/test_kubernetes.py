@@ -475,3 +475,34 @@ def test_every_fixture_accounts_for_every_document(name: str) -> None:
     [account] = inv.inputs
     assert account.documents == account.used + account.skipped
     assert account.skipped == len([s for s in inv.skipped if s.location.startswith(name)])
+
+
+def test_a_kubectl_list_cites_each_object_at_its_own_lines() -> None:
+    """In ``kubectl get all -o yaml`` a ReplicaSet's ownerReferences and a HorizontalPodAutoscaler's
+    scaleTargetRef name the Deployment that follows them: each item is read in its own text, so the
+    Deployment is cited at its metadata.name and its env var at its own line, not inside them."""
+    text = (FIXTURES / "get-all-list.yaml").read_text()
+    lines = text.splitlines()
+    inv = read_uploads([("get-all-list.yaml", text.encode())])
+    web = next(s for s in inv.services if s.id == "web")
+    (evidence,) = [e for e in web.evidence if e.detail == "Deployment/web"]
+    at = int(evidence.location.rsplit(":", 1)[1])
+    assert lines[at - 1] == "    name: web" and lines[at - 2] == "  metadata:"
+    (dependency,) = [d for d in inv.dependencies if (d.source, d.target) == ("web", "api")]
+    env_line = int(dependency.evidence[0].location.rsplit(":", 1)[1])
+    assert lines[env_line - 1].strip() == "- name: API_URL"
+
+
+@pytest.mark.parametrize(("text", "spans"), [
+    ("apiVersion: v1\nitems:\n- a: 1\n  b: 2\n- c: 3\nkind: List\n", [(22, 36), (36, 43)]),
+    ("items:\n- a\n-\n  b: 1\n", [(7, 11), (11, 20)]),
+    ("apiVersion: v1\nitems:\n  - indented: items\nkind: List\n", None),  # another layout
+    ("apiVersion: v1\nitems: []\nkind: List\n", None),
+    ('{"items": [{"a": 1}]}', None),
+])
+def test_list_item_spans(text: str, spans: list[tuple[int, int]] | None) -> None:
+    from inventory.documents import list_item_spans
+
+    assert list_item_spans(text) == spans
+    if spans:
+        assert text[spans[0][0]:].startswith("-") and all(text[s:e].startswith("-") for s, e in spans)
