@@ -529,10 +529,19 @@ _AFTER_LIST_ITEMS = re.compile(r"\n(?!- |-\n| |\n|\Z)")
 _LIST_ITEM = re.compile(r"\n-(?: |\n)")
 
 
+_JSON_ITEMS_KEY = re.compile(r'\n    "items": \[\n')
+_JSON_ITEM = re.compile(r"\n        \{\n")
+_JSON_ITEMS_END = re.compile(r"\n    \]")
+
+
 def list_item_spans(text: str) -> list[tuple[int, int]] | None:
-    """Where each item of a ``List`` document written as kubectl writes it (a block sequence at
-    column 0 under ``items:``) starts and ends in ``text``, in order; None for any other layout.
-    Within an item's span every line of the item is found, and nothing of another item."""
+    """Where each item of a ``List`` document written as kubectl writes it starts and ends in
+    ``text``, in order: YAML (``-o yaml``: a block sequence at column 0 under ``items:``) or JSON
+    (``-o json``: indented by four, each item opening with ``{`` on a line of its own at eight);
+    None for any other layout. Within an item's span every line of the item is found, and nothing
+    of another item."""
+    if text.startswith("{"):
+        return _json_item_spans(text)
     found = _ITEMS_KEY.search(text)
     if found is None or _ITEMS_KEY.search(text, found.end()):
         return None
@@ -542,6 +551,19 @@ def list_item_spans(text: str) -> list[tuple[int, int]] | None:
     after = _AFTER_LIST_ITEMS.search(text, start - 1)
     end = after.start() + 1 if after is not None else len(text)
     starts = [start, *(m.start() + 1 for m in _LIST_ITEM.finditer(text, start, end))]
+    return list(zip(starts, [*starts[1:], end], strict=True))
+
+
+def _json_item_spans(text: str) -> list[tuple[int, int]] | None:
+    found = _JSON_ITEMS_KEY.search(text)
+    if found is None or _JSON_ITEMS_KEY.search(text, found.end()) or not text.startswith("        {\n", found.end()):
+        return None
+    start = found.end()
+    closing = _JSON_ITEMS_END.search(text, start)
+    if closing is None:
+        return None
+    end = closing.start() + 1
+    starts = [start, *(m.start() + 1 for m in _JSON_ITEM.finditer(text, start, end))]
     return list(zip(starts, [*starts[1:], end], strict=True))
 
 

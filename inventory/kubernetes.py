@@ -302,8 +302,8 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
 def _spanned_items(doc: Document, items: list[object], spans: list[tuple[int, int]]
                    ) -> Iterator[tuple[Document, dict, str]]:
     """The objects of a List whose items' spans of text are known (:func:`list_item_spans`): each
-    item's own text, and its location at its ``metadata.name`` line as kubectl writes it (else the
-    first line naming it, else the item's first line).
+    item's own text, and its location at its ``metadata.name`` line as kubectl writes it, in YAML
+    or JSON (else the first line naming it, else the item's first line).
 
     Searching the whole dump from one item to the next instead (as :func:`_iter_objects` must for
     other layouts) can land in the item before: a HorizontalPodAutoscaler's ``scaleTargetRef`` or a
@@ -321,11 +321,14 @@ def _spanned_items(doc: Document, items: list[object], spans: list[tuple[int, in
         name = _dict(item.get("metadata")).get("name")
         pos = -1
         if isinstance(name, str):
-            pos = text.find(f"\n    name: {name}\n", start, end)
-            if pos >= 0:
-                pos += 1
+            for needle in (f"\n    name: {name}\n", f'\n                "name": "{name}"'):  # as kubectl indents it
+                pos = text.find(needle, start, end)
+                if pos >= 0:
+                    pos += 1
+                    break
             else:
-                for needle in (f"name: {name}\n", f"name: {name}", f"name: '{name}'", f'name: "{name}"'):
+                for needle in (f"name: {name}\n", f"name: {name}", f'"name": "{name}"', f"name: '{name}'",
+                               f'name: "{name}"'):
                     pos = text.find(needle, start, end)
                     if pos >= 0:
                         break

@@ -477,20 +477,25 @@ def test_every_fixture_accounts_for_every_document(name: str) -> None:
     assert account.skipped == len([s for s in inv.skipped if s.location.startswith(name)])
 
 
-def test_a_kubectl_list_cites_each_object_at_its_own_lines() -> None:
-    """In ``kubectl get all -o yaml`` a ReplicaSet's ownerReferences and a HorizontalPodAutoscaler's
-    scaleTargetRef name the Deployment that follows them: each item is read in its own text, so the
-    Deployment is cited at its metadata.name and its env var at its own line, not inside them."""
-    text = (FIXTURES / "get-all-list.yaml").read_text()
+@pytest.mark.parametrize(("name", "metadata", "named", "env"), [
+    ("get-all-list.yaml", "  metadata:", "    name: web", "- name: API_URL"),
+    ("get-all-list.json", '            "metadata": {', '                "name": "web",', '"name": "API_URL",'),
+])
+def test_a_kubectl_list_cites_each_object_at_its_own_lines(name: str, metadata: str, named: str, env: str) -> None:
+    """In ``kubectl get all -o yaml`` (and ``-o json``) a ReplicaSet's ownerReferences and a
+    HorizontalPodAutoscaler's scaleTargetRef name the Deployment that follows them: each item is
+    read in its own text, so the Deployment is cited at its metadata.name and its env var at its
+    own line, not inside them."""
+    text = (FIXTURES / name).read_text()
     lines = text.splitlines()
-    inv = read_uploads([("get-all-list.yaml", text.encode())])
+    inv = read_uploads([(name, text.encode())])
     web = next(s for s in inv.services if s.id == "web")
     (evidence,) = [e for e in web.evidence if e.detail == "Deployment/web"]
     at = int(evidence.location.rsplit(":", 1)[1])
-    assert lines[at - 1] == "    name: web" and lines[at - 2] == "  metadata:"
+    assert lines[at - 1] == named and lines[at - 2] == metadata
     (dependency,) = [d for d in inv.dependencies if (d.source, d.target) == ("web", "api")]
     env_line = int(dependency.evidence[0].location.rsplit(":", 1)[1])
-    assert lines[env_line - 1].strip() == "- name: API_URL"
+    assert lines[env_line - 1].strip() == env
 
 
 @pytest.mark.parametrize(("text", "spans"), [
@@ -499,10 +504,13 @@ def test_a_kubectl_list_cites_each_object_at_its_own_lines() -> None:
     ("apiVersion: v1\nitems:\n  - indented: items\nkind: List\n", None),  # another layout
     ("apiVersion: v1\nitems: []\nkind: List\n", None),
     ('{"items": [{"a": 1}]}', None),
+    ('{\n    "items": [\n        {\n            "a": 1\n        },\n        {\n            "b": [\n'
+     '                {\n                }\n            ]\n        }\n    ],\n    "kind": "List"\n}\n',
+     [(17, 57), (57, 146)]),
 ])
 def test_list_item_spans(text: str, spans: list[tuple[int, int]] | None) -> None:
     from inventory.documents import list_item_spans
 
     assert list_item_spans(text) == spans
     if spans:
-        assert text[spans[0][0]:].startswith("-") and all(text[s:e].startswith("-") for s, e in spans)
+        assert all(text[s:e].lstrip(" ").startswith(("-", "{")) for s, e in spans)
