@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -103,6 +103,11 @@ class Document:
     data: object
     text: str = ""
     budget: ScanBudget = field(default_factory=ScanBudget, compare=False, repr=False)
+    #: For a large List read in parts (see :func:`iter_documents`): the spans of ``text`` that hold
+    #: the items in ``data`` (this part's), and whether this part is the one the document starts in
+    #: (1) or another (2); 0 for a document read whole.
+    spans: tuple[tuple[int, int], ...] | None = None
+    share: int = 0
 
     @property
     def where(self) -> str:
@@ -512,9 +517,13 @@ def _load(text: str) -> tuple[object, bool]:
 #: A document this large that is one ``kind: List`` as ``kubectl get -o yaml`` writes it is built
 #: item by item (:func:`_load_list`): the node tree of a 64 MB List alone took 1.8 GB.
 LIST_BYTES = 1 << 20
-_ITEMS_KEY = re.compile(r"^items: *\n", re.MULTILINE)
-#: The first line after the items that is neither an item (``- ``), nor indented, nor empty.
-_AFTER_ITEMS = re.compile(r"\n(?!- | |\n|\Z)")
+_ITEMS_KEY = re.compile(r"\n(items: *\n)")  # from newline to newline: ``^`` would try every position
+_ITEMS_FIRST = re.compile(r"(items: *\n)")
+
+
+def _items_key(text: str, pos: int = 0) -> re.Match[str] | None:
+    """The first ``items:`` key at column 0 from ``pos`` (group 1: the key's line)."""
+    return (pos == 0 and _ITEMS_FIRST.match(text)) or _ITEMS_KEY.search(text, pos)
 _NEXT_KEY = re.compile(r"[A-Za-z_][^\n:]*:(?: |\n)")
 #: Lines the item-by-item reading does not take on: a directive, a comment at column 0, a line
 #: indented by one space (shifted with the others, it would change places relative to its item),
@@ -542,8 +551,8 @@ def list_item_spans(text: str) -> list[tuple[int, int]] | None:
     of another item."""
     if text.startswith("{"):
         return _json_item_spans(text)
-    found = _ITEMS_KEY.search(text)
-    if found is None or _ITEMS_KEY.search(text, found.end()):
+    found = _items_key(text)
+    if found is None or _items_key(text, found.end() - 1):
         return None
     start = found.end()
     if not (text.startswith("- ", start) or text.startswith("-\n", start)):
@@ -567,32 +576,38 @@ def _json_item_spans(text: str) -> list[tuple[int, int]] | None:
     return list(zip(starts, [*starts[1:], end], strict=True))
 
 
-def _load_list(text: str) -> tuple[object, bool] | None:
+def _takes_on(text: str, spans: list[tuple[int, int]] | None) -> bool:
+    """Whether :func:`_load_list` reads ``text`` (whose :func:`list_item_spans` are ``spans``) item
+    by item, as far as the text alone tells."""
+    if spans is None or "&" in text or "\t" in text or "\r" in text or text.startswith("%") or (
+            "*" in text and _ALIAS.search(text)) or _NOT_PLAIN_LINE.search(text):
+        return False
+    return text.startswith("- ", spans[0][0]) and (
+        spans[-1][1] == len(text) or _NEXT_KEY.match(text, spans[-1][1]) is not None)
+
+
+def _load_list(text: str, select: Sequence[int] | None = None, spans: list[tuple[int, int]] | None = None
+               ) -> tuple[object, bool] | None:
     """A large ``kind: List`` document built item by item: the value :func:`_load` gives the whole
-    document, without the node tree of every item at once. None when the text is not in the plain
-    shape taken on here (no anchor, alias, tab or carriage return; see :data:`_NOT_PLAIN_LINE`) or
-    anything goes wrong: the document is then read whole, errors and all.
+    document, without the node tree of every item at once (with ``select``, only those items, in
+    that order). None when the text is not in the plain shape taken on here (no anchor, alias, tab
+    or carriage return; see :data:`_NOT_PLAIN_LINE`) or anything goes wrong: the document is then
+    read whole, errors and all.
 
     The items, a block sequence at column 0 under ``items:``, are shifted two columns left and read
     as the documents of one stream (``- a: 1`` and its line ``  b: 2`` become ``---``, ``a: 1``,
     ``b: 2``): YAML indentation is relative, so each item means what it meant in place. The rest
     of the document is read with ``items: []`` where the items were."""
-    if "&" in text or "\t" in text or "\r" in text or text.startswith("%") or ("*" in text and _ALIAS.search(text)):
-        return None
-    found = _ITEMS_KEY.search(text)
-    if found is None or _ITEMS_KEY.search(text, found.end()) or _NOT_PLAIN_LINE.search(text):
-        return None
-    start = found.end()
-    after = _AFTER_ITEMS.search(text, start - 1)
-    end = after.start() + 1 if after is not None else len(text)
-    if not text.startswith("- ", start) or (end < len(text) and not _NEXT_KEY.match(text, end)):
-        return None
-    block = text[start + 2:end]
-    starts = 1 + block.count("\n- ")
-    stream = "---\n" + block.replace("\n- ", "\n---\n").replace("\n  ", "\n")
-    del block
+    if spans is None:
+        spans = list_item_spans(text)
+        if not _takes_on(text, spans):
+            return None
+    assert spans is not None
+    key = spans[0][0] - len(_items_key(text).group(1))  # type: ignore[union-attr]
+    chosen = range(len(spans)) if select is None else select
+    stream = "".join("---\n" + text[spans[j][0] + 2:spans[j][1]].replace("\n  ", "\n") for j in chosen)
     try:
-        envelope, built = _load(text[:found.start()] + "items: []\n" + text[end:])
+        envelope, built = _load(text[:key] + "items: []\n" + text[spans[-1][1]:])
         if not isinstance(envelope, dict) or envelope.get("items") != []:
             return None
         items: list[object] = []
@@ -610,7 +625,7 @@ def _load_list(text: str) -> tuple[object, bool] | None:
             loader.dispose()
     except Exception:  # bad YAML somewhere: the whole document is read, and fails, as it would
         return None
-    if len(items) != starts:
+    if len(items) != len(chosen):
         return None
     envelope["items"] = items
     return envelope, built
@@ -685,6 +700,21 @@ def _load_json(text: str, location: str, limits: Limits) -> object:
     return data
 
 
+@dataclass(frozen=True)
+class SharedUse:
+    """What a reader says of a document it was given a part of (``Document.share``): whether it
+    used anything in it. The reader counts the document as given but leaves whether it was used,
+    or skipped, to whoever puts the parts together."""
+
+    index: int
+    used: bool
+
+
+class ReadWhole(Exception):
+    """A part of a file cannot be read on its own (one item of a List read in parts is bad YAML):
+    the file is to be read whole, where the document fails as it would have."""
+
+
 def part_of(offset: int, length: int, parts: int) -> int:
     """Which of ``parts`` equal shares of a text of ``length`` characters ``offset`` falls in."""
     return offset * parts // length if length else 0
@@ -737,6 +767,12 @@ def iter_documents(
                     f"the file has more than {limits.max_documents_per_file:,} documents; the rest were not read",
                 )
             return
+        if part is not None and end - offset >= LIST_BYTES and _FastLoader is not None:
+            shared = _shared_list(text, offset, end, part, location, index, line, limits, budget)
+            if shared is not None:
+                if shared.spans or mine:
+                    yield shared
+                continue
         if not mine:
             continue
         chunk = text[offset:end]
@@ -753,6 +789,28 @@ def iter_documents(
             yield Skipped(f"{where} (line {line})", reason)
             continue
         yield Document(location, index, line, data, chunk, budget)
+
+
+def _shared_list(text: str, offset: int, end: int, part: tuple[int, int], location: str, index: int, line: int,
+                 limits: Limits, budget: ScanBudget) -> Document | None:
+    """This part's share of a large List that :func:`_load_list` takes on: the items that start in
+    the part (``spans``); None when the List is not taken on (then the part the document starts in
+    reads it whole). Raises :class:`ReadWhole` when one of this part's items cannot be read."""
+    chunk = text[offset:end] if offset or end != len(text) else text
+    spans = list_item_spans(chunk)
+    if not _takes_on(chunk, spans):
+        return None
+    assert spans is not None
+    mine = [j for j, (start, _) in enumerate(spans) if part_of(offset + start, len(text), part[1]) == part[0]]
+    loaded = _load_list(chunk, mine, spans)
+    if loaded is None:
+        raise ReadWhole(location)
+    data, _built = loaded
+    if isinstance(data, dict | list) and _could_be_deep(chunk, limits.max_depth) \
+            and _depth_exceeds(data, limits.max_depth):
+        raise ReadWhole(location)
+    owner = part_of(offset, len(text), part[1]) == part[0]
+    return Document(location, index, line, data, chunk, budget, tuple(spans[j] for j in mine), 1 if owner else 2)
 
 
 def _iter_jsonl(text: str, location: str, limits: Limits, budget: ScanBudget) -> Iterator[Document | Skipped]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
-from inventory.documents import Document, kind_of, list_item_spans
+from inventory.documents import Document, SharedUse, kind_of, list_item_spans
 from inventory.model import Address, Claim, EntityRecord, EntityRole, Evidence, Fragment, NamedTarget, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.quantities import parse_cpu, parse_memory
@@ -246,7 +246,7 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
         yield doc, data, f"{doc.location}:{doc.line}"
         return
     text = doc.text
-    spans = list_item_spans(text)
+    spans = list(doc.spans) if doc.spans is not None else list_item_spans(text)
     if spans is not None and len(spans) == len(data["items"]):
         yield from _spanned_items(doc, data["items"], spans)
         return
@@ -835,7 +835,9 @@ def parse_manifests(documents: Iterable[Document], *, options: ReadOptions = DEF
                 fragment.skipped.extend(problems)
             else:
                 reasons.append(reason)
-        if used_any:
+        if doc.share:  # a part of a large List: used or not, whoever puts the parts together says
+            fragment.extras.append(SharedUse(doc.index, used_any))
+        elif used_any:
             fragment.used += 1
         elif isinstance(doc.data, dict) and str(doc.data.get("kind", "")).endswith("List"):
             fragment.skipped.append(

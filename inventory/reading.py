@@ -23,7 +23,7 @@ from multiprocessing.context import BaseContext
 
 from inventory import asyncapi, backstage, compose, kubernetes, native
 from inventory.cache import FileCache
-from inventory.documents import Document, decode, iter_documents
+from inventory.documents import Document, ReadWhole, SharedUse, decode, iter_documents
 from inventory.errors import InputError
 from inventory.model import Fragment, InputAccount, Inventory, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
@@ -236,6 +236,8 @@ class Partial:
     doc_skipped: list[Skipped] = field(default_factory=list)
     readers: list[tuple[str, Fragment, int]] = field(default_factory=list)
     cached: bool = False
+    #: The part cannot be read on its own (see :class:`~inventory.documents.ReadWhole`).
+    whole: bool = False
 
 
 def _parse_documents(text: str, context: FileContext, options: ReadOptions,
@@ -243,7 +245,11 @@ def _parse_documents(text: str, context: FileContext, options: ReadOptions,
     location = context.location
     groups: dict[str, list[Document]] = {}
     out = Partial()
-    for item in iter_documents(text, location, limits=options.limits, part=part):
+    try:
+        documents = list(iter_documents(text, location, limits=options.limits, part=part))
+    except ReadWhole:
+        return Partial(whole=True)
+    for item in documents:
         out.count += 1
         if isinstance(item, Skipped):
             out.doc_skipped.append(item)
@@ -293,6 +299,8 @@ def _finish(context: FileContext, parts: Sequence[Partial], text: str | None, op
     must be read whole (``text`` None and no reader recognised anything, so a text reader may
     want it; or a reader that is not in :data:`_SPLITTABLE` has documents in several parts)."""
     location = context.location
+    if any(part.whole for part in parts):
+        return None
     skipped = [s for part in parts for s in part.doc_skipped]
     count = sum(part.count for part in parts)
     fragments: list[Fragment] = []
@@ -304,6 +312,15 @@ def _finish(context: FileContext, parts: Sequence[Partial], text: str | None, op
         if len(pieces) > 1 and reader.name not in _SPLITTABLE:
             return None
         fragment = pieces[0][0] if len(pieces) == 1 else _joined([f for f, _ in pieces])
+        shared = [x for x in fragment.extras if isinstance(x, SharedUse)]
+        if shared:  # a large List read in parts: one document, given to each part that had items of it
+            if not all(any(x.used for x in shared if x.index == i) for i in {x.index for x in shared}):
+                return None  # a List nothing was used from: read whole, to say so as it would
+            fragment.extras = [x for x in fragment.extras if not isinstance(x, SharedUse)]
+            repeats = len(shared) - len({x.index for x in shared})
+            fragment.documents -= repeats
+            count -= repeats
+            fragment.used += len({x.index for x in shared})
         used += fragment.used
         count += sum(max(f.documents - n, 0) for f, n in pieces)  # entries a reader reports inside one document
         skipped.extend(fragment.skipped)

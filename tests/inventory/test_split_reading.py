@@ -141,3 +141,82 @@ def test_small_files_and_a_single_worker_read_whole(small_parts: None) -> None:
     assert [reading.parts_of(f, options) for f in inputs.files] == [1, reading.parts_of(inputs.files[1], options)]
     serial = read_inputs(inputs, options, workers=1)
     assert [r.account for r in serial] == [r.account for r in read_inputs(inputs, options, workers=2)]
+
+
+def kubectl_list(n: int, first: int = 0) -> str:
+    """A ``kubectl get -o yaml`` List: ReplicaSets and HPAs naming the Deployment after them."""
+    items = []
+    for i in range(first, first + n):
+        owner = {"controller": True, "kind": "Deployment", "name": f"web-{i}"}
+        items.append({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                      "metadata": {"name": f"web-{i}-5d8f", "namespace": "shop", "ownerReferences": [owner]}})
+        items.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                      "metadata": {"name": f"web-{i}", "namespace": "shop"},
+                      "spec": {"scaleTargetRef": {"kind": "Deployment", "name": f"web-{i}"}}})
+        items.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                      "metadata": {"name": f"web-{i}", "namespace": "shop"},
+                      "spec": {"template": {"metadata": {"labels": {"app": f"web-{i}"}}, "spec": {"containers": [
+                          {"name": "web", "image": f"web:{i}",
+                           "env": [{"name": "NEXT", "value": f"http://web-{(i + 1) % (first + n)}:8080"}]}]}}}})
+    import yaml
+
+    return yaml.dump({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}},
+                     Dumper=yaml.CSafeDumper, sort_keys=False)
+
+
+def _in_parts(name: str, text: str, n: int) -> reading.FileResult:
+    """The file read in ``n`` parts in this process, put together as read_inputs does."""
+    options = ReadOptions()
+    (item,) = from_uploads([(name, text.encode())], options.limits).files
+    ctx = FileContext(item.location, item.folder)
+    jobs = [(item, ctx, options, None, None, (i, n)) for i in range(n)]
+    return reading._joined_parts(jobs, [reading.read_part(item, ctx, options, (i, n)) for i in range(n)])
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_a_large_list_is_shared_out_by_item_and_reads_the_same(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import documents
+
+    monkeypatch.setattr(documents, "LIST_BYTES", 2000)
+    text = "---\n".join([dump(3), kubectl_list(30), dump(2)])
+    options = ReadOptions()
+    (item,) = from_uploads([("all.yaml", text.encode())], options.limits).files
+    whole = read_file(item, FileContext(item.location, item.folder), options)
+    parts = _in_parts("all.yaml", text, n)
+    assert parts.account == whole.account and parts.skipped == whole.skipped
+    inputs = from_uploads([("all.yaml", text.encode())], options.limits)
+    assert resolve_results(inputs, [parts], options) == resolve_results(inputs, [whole], options)
+    # the List's items were read by more than one part
+    shares = [reading.read_part(item, FileContext(item.location, item.folder), options, (i, n)) for i in range(n)]
+    holding = [p for p in shares if isinstance(p, reading.Partial)
+               and any(isinstance(x, documents.SharedUse) for _, f, _ in p.readers for x in f.extras)]
+    assert len(holding) > 1
+
+
+def test_a_bad_item_in_a_shared_list_fails_the_whole_document_as_it_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import documents
+
+    monkeypatch.setattr(documents, "LIST_BYTES", 2000)
+    good = kubectl_list(30)
+    broken = good.replace("  kind: HorizontalPodAutoscaler\n", "  kind: [HorizontalPodAutoscaler\n", 20)
+    text = "---\n".join([dump(2), broken])
+    options = ReadOptions()
+    (item,) = from_uploads([("all.yaml", text.encode())], options.limits).files
+    whole = read_file(item, FileContext(item.location, item.folder), options)
+    assert any("List" not in s.reason and "#" in s.location for s in whole.skipped)
+    parts = _in_parts("all.yaml", text, 3)
+    assert parts.account == whole.account and parts.skipped == whole.skipped
+
+
+def test_a_shared_list_through_the_workers(small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import documents
+
+    monkeypatch.setattr(documents, "LIST_BYTES", 2000)
+    monkeypatch.setattr(reading, "worker_context", lambda *args: None)  # forked workers see the patches
+    text = kubectl_list(40)
+    whole, parts, whole_inventory, parts_inventory = _whole_and_parts("list.yaml", text.encode())
+    assert parts.account == whole.account and parts.skipped == whole.skipped
+    assert parts_inventory == whole_inventory
+    web = next(s for s in parts_inventory.services if s.id == "web-7")  # type: ignore[attr-defined]
+    (evidence,) = [e for e in web.evidence if e.detail == "Deployment/web-7"]
+    assert text.splitlines()[int(evidence.location.rsplit(":", 1)[1]) - 1] == "    name: web-7"
