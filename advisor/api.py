@@ -310,14 +310,15 @@ def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None
 
 def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,
                     timings: dict[str, float] | None = None, live: Sequence[LiveSource] | None = None,
-                    cache: FileCache | None = None) -> Report:
+                    cache: FileCache | None = None, workers: int | None = None) -> Report:
     """Analyse in-memory files (name, bytes), as the dashboard receives them; ``.zip`` allowed.
 
     ``live`` adds live sources (default: those in ``config.live``); ``cache`` as for
-    :func:`analyze_paths` (entries are keyed on each file's name and bytes).
+    :func:`analyze_paths` (entries are keyed on each file's name and bytes); ``workers`` as for
+    :func:`analyze_inputs` (by default, worker processes for 8 MB or more, as for files on disk).
     """
     config = config or Config()
-    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=1, timings=timings, live=live,
+    return analyze_inputs(from_uploads(uploads, config.limits), config, workers=workers, timings=timings, live=live,
                           cache=cache)
 
 
