@@ -729,12 +729,19 @@ def iter_documents(
 
     ``part=(i, n)``: only the YAML documents that start in the ``i``-th of ``n`` equal shares of the
     text (indexes and lines as in the whole file), so that ``n`` processes can read one large file
-    together; a JSON or JSONL text, read whole, is part 0's.
+    together; a JSON or JSONL text, read whole, is part 0's. A large List as kubectl writes it, YAML
+    or JSON, is shared out by item (``Document.spans``, ``Document.share``).
     """
     budget = ScanBudget()
     stripped = text.lstrip()
-    if part is not None and part[0] != 0 and stripped[:1] in ("{", "["):
-        return
+    if part is not None and stripped[:1] in ("{", "["):
+        shared = _shared_json_list(text, part, location, limits, budget) if len(text) >= LIST_BYTES else None
+        if shared is not None:
+            if shared.spans or part[0] == 0:
+                yield shared
+            return
+        if part[0] != 0:
+            return
     if stripped[:1] in ("{", "["):
         try:
             yield Document(location, 1, 1, _load_json(text, location, limits), text, budget)
@@ -811,6 +818,35 @@ def _shared_list(text: str, offset: int, end: int, part: tuple[int, int], locati
         raise ReadWhole(location)
     owner = part_of(offset, len(text), part[1]) == part[0]
     return Document(location, index, line, data, chunk, budget, tuple(spans[j] for j in mine), 1 if owner else 2)
+
+
+def _shared_json_list(text: str, part: tuple[int, int], location: str, limits: Limits, budget: ScanBudget
+                      ) -> Document | None:
+    """This part's share of a large List as ``kubectl get -o json`` writes it: the items that start
+    in the part, each read on its own (JSON means the same wherever it stands); None for any other
+    text. Raises :class:`ReadWhole` when the document is not the same read that way (an item that is
+    not JSON, nested too deep, or a number too long)."""
+    spans = list_item_spans(text)
+    if spans is None:
+        return None
+    mine = [j for j, (start, _) in enumerate(spans) if part_of(start, len(text), part[1]) == part[0]]
+    last = len(spans) - 1
+    items: list[object] = []
+    try:
+        envelope = json.loads(text[:spans[0][0]] + text[spans[-1][1]:])
+        for j in mine:
+            item = text[spans[j][0]:spans[j][1]].rstrip()
+            if item.endswith(",") != (j < last):  # "}," between items, "}" after the last, as in JSON
+                raise ReadWhole(location)
+            items.append(json.loads(item.removesuffix(",")))
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise ReadWhole(location) from None
+    if not isinstance(envelope, dict) or envelope.get("items") != [] or any(
+            isinstance(item, dict | list) and _depth_exceeds(item, limits.max_depth - 2) for item in items):
+        raise ReadWhole(location)
+    envelope["items"] = items
+    return Document(location, 1, 1, envelope, text, budget, tuple(spans[j] for j in mine),
+                    1 if part[0] == 0 else 2)
 
 
 def _iter_jsonl(text: str, location: str, limits: Limits, budget: ScanBudget) -> Iterator[Document | Skipped]:

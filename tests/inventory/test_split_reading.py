@@ -220,3 +220,48 @@ def test_a_shared_list_through_the_workers(small_parts: None, monkeypatch: pytes
     web = next(s for s in parts_inventory.services if s.id == "web-7")  # type: ignore[attr-defined]
     (evidence,) = [e for e in web.evidence if e.detail == "Deployment/web-7"]
     assert text.splitlines()[int(evidence.location.rsplit(":", 1)[1]) - 1] == "    name: web-7"
+
+
+def _as_json(yaml_text: str) -> str:
+    import json
+
+    import yaml
+
+    return json.dumps(yaml.load(yaml_text, Loader=yaml.CSafeLoader), indent=4) + "\n"
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_a_large_json_list_is_shared_out_by_item_and_reads_the_same(n: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import documents
+
+    monkeypatch.setattr(documents, "LIST_BYTES", 2000)
+    text = _as_json(kubectl_list(30))
+    options = ReadOptions()
+    (item,) = from_uploads([("all.json", text.encode())], options.limits).files
+    ctx = FileContext(item.location, item.folder)
+    whole = read_file(item, ctx, options)
+    parts = _in_parts("all.json", text, n)
+    assert parts.account == whole.account and parts.skipped == whole.skipped
+    inputs = from_uploads([("all.json", text.encode())], options.limits)
+    assert resolve_results(inputs, [parts], options) == resolve_results(inputs, [whole], options)
+    shares = [reading.read_part(item, ctx, options, (i, n)) for i in range(n)]
+    assert sum(1 for p in shares if isinstance(p, reading.Partial) and p.readers) == n  # every part read items
+
+
+@pytest.mark.parametrize("damage", [
+    lambda t: t.replace("\n        }\n    ],", "\n        },\n    ],"),  # a trailing comma: YAML, not JSON
+    lambda t: t.replace('"kind": "HorizontalPodAutoscaler"', '"kind": HorizontalPodAutoscaler', 1),
+    lambda t: t.replace("\n        },\n        {", "\n        }\n        {", 3),  # a missing comma
+])
+def test_a_json_list_that_is_not_json_is_read_whole_as_it_would_be(damage: object,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import documents
+
+    monkeypatch.setattr(documents, "LIST_BYTES", 2000)
+    text = damage(_as_json(kubectl_list(30)))  # type: ignore[operator]
+    options = ReadOptions()
+    (item,) = from_uploads([("all.json", text.encode())], options.limits).files
+    whole = read_file(item, FileContext(item.location, item.folder), options)  # YAML may read it, or not
+    for n in (2, 3):
+        parts = _in_parts("all.json", text, n)
+        assert parts.account == whole.account and parts.skipped == whole.skipped
