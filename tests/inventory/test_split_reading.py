@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inventory import reading
 from inventory.cache import FileCache
@@ -265,3 +268,44 @@ def test_a_json_list_that_is_not_json_is_read_whole_as_it_would_be(damage: objec
     for n in (2, 3):
         parts = _in_parts("all.json", text, n)
         assert parts.account == whole.account and parts.skipped == whole.skipped
+
+
+_DOCS = [
+    "apiVersion: v1\nkind: Service\nmetadata: {name: s%d, namespace: a}\nspec: {selector: {app: s%d}}\n",
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: s%d, namespace: a}\nspec:\n  template:\n"
+    "    metadata: {labels: {app: s%d}}\n    spec:\n      containers:\n      - name: c\n        image: i\n"
+    "        env:\n        - {name: NEXT, value: 'http://s1:80'}\n",
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\ndata: {k: 'redis://cache-%d:6379'}\n",
+    "asyncapi: 2.6.0\ninfo: {title: app-%d, version: '%d'}\nchannels: {t: {publish: {message: {name: m}}}}\n",
+    "just: a mapping %d\nof: %d\n",
+    "kind: Service\nmetadata: {name: [broken %d %d\n",
+    "# only a comment %d %d\n",
+    "- a list %d\n- %d\n",
+    "apiVersion: v1\nkind: Pod\nmetadata: {name: p%d, annotations: {helm.sh/hook: pre-install}}\nspec: {x: %d}\n",
+]
+
+
+@given(picks=st.lists(st.integers(0, len(_DOCS) - 1), min_size=1, max_size=40), n=st.integers(2, 6),
+       with_list=st.booleans())
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None, database=None,
+          derandomize="FUZZ_EXAMPLES" not in os.environ, suppress_health_check=list(HealthCheck))
+def test_any_file_read_in_parts_reads_as_it_does_whole(picks: list[int], n: int, with_list: bool) -> None:
+    from inventory import documents
+
+    saved = documents.LIST_BYTES
+    documents.LIST_BYTES = 1500
+    try:
+        docs = [_DOCS[k] % (i, i) for i, k in enumerate(picks)]
+        if with_list:
+            docs.insert(len(docs) // 2, kubectl_list(8, first=len(docs)))
+        text = "---\n".join(docs)
+        options = ReadOptions()
+        (item,) = from_uploads([("mixed.yaml", text.encode())], options.limits).files
+        whole = read_file(item, FileContext(item.location, item.folder), options)
+        parts = _in_parts("mixed.yaml", text, n)
+        assert parts.account == whole.account
+        assert parts.skipped == whole.skipped
+        inputs = from_uploads([("mixed.yaml", text.encode())], options.limits)
+        assert resolve_results(inputs, [parts], options) == resolve_results(inputs, [whole], options)
+    finally:
+        documents.LIST_BYTES = saved
