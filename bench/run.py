@@ -16,7 +16,7 @@ targets at among them) this
    and the quality of the proposals against the planted truth (see :mod:`bench.quality` for the
    exact definitions of group recall, precision, pairwise F1 and decoys);
 4. (``--shapes N``, default 5,000) measures the baseline and the command on N services written as
-   one multi-document file and as one ``kind: List`` document, as dumps often are.
+   one multi-document file and as one ``kind: List`` document in YAML and in JSON, as dumps often are.
 
 Results go to ``bench/results/latest.json`` and ``bench/results/latest.md`` with the machine, the
 load average when the run started, Python and library versions and the date; the tables are also
@@ -218,7 +218,13 @@ def write_shapes(inventory: Path, out: Path) -> dict[str, Path]:
                 items.append(doc)
     envelope = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
     (listed / "all.yaml").write_text(yaml.dump(envelope, Dumper=yaml.CSafeDumper, sort_keys=False), encoding="utf-8")
-    return {"one file": one, "one List": listed}
+    as_json = out / "one-json-list"
+    as_json.mkdir(parents=True, exist_ok=True)
+    for extra in listed.iterdir():
+        if extra.name != "all.yaml":
+            (as_json / extra.name).write_bytes(extra.read_bytes())
+    (as_json / "all.json").write_text(json.dumps(envelope, indent=4) + "\n", encoding="utf-8")
+    return {"one file": one, "one List": listed, "one JSON List": as_json}
 
 
 def measure_shapes(services: int, seed: int, timeout: float | None = None) -> dict[str, object]:
@@ -338,8 +344,8 @@ def render_markdown(results: dict[str, object]) -> str:
         lines += ["", f"## The same {shaped['services']:,} services in other shapes", "",
                   "The generated inventory as generated, as one multi-document file (`helm template` of a "
                   "whole platform: read in parts by the workers together), and as one `kind: List` document "
-                  "(`kubectl get -A -o yaml`: one document, read by one worker) with the AsyncAPI documents "
-                  "beside it. Same baseline and command as above.", ""]
+                  "(`kubectl get -A -o yaml`, and `-o json`: one document, its items shared out between the "
+                  "workers) with the AsyncAPI documents beside it. Same baseline and command as above.", ""]
         rows = []
         for name, m in shaped["shapes"].items():
             b, c = m["baseline"], m["cli"]
@@ -400,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds one advisor measurement may take (default 3600)")
     parser.add_argument("--output", default=str(RESULTS), help="folder for latest.json and latest.md")
     parser.add_argument("--shapes", type=int, default=5000,
-                        help="also measure this many services as one file and as one List (0: not; default 5000)")
+                        help="also measure this many services as one file and as one List, YAML and JSON "
+                             "(0: not; default 5000)")
     args = parser.parse_args(argv)
     try:
         spec = args.sizes or ("300,1000" if args.quick else "300,1000,3000,5000,20000")

@@ -29,6 +29,7 @@ def test_every_shape_holds_the_same_inventory(generated: Path, tmp_path: Path) -
     assert [len(list(shapes["one file"].iterdir()))] == [1]
     listed = (shapes["one List"] / "all.yaml").read_text()
     assert listed.startswith("apiVersion: v1\nitems:\n- ") and "\nkind: List\n" in listed
+    assert (shapes["one JSON List"] / "all.json").read_text().startswith('{\n    "apiVersion": "v1",\n    "items": [\n')
     original = read_paths([generated])
     for folder in shapes.values():
         inventory = read_paths([folder])
