@@ -812,10 +812,10 @@ def _shared_list(text: str, offset: int, end: int, part: tuple[int, int], locati
     loaded = _load_list(chunk, mine, spans)
     if loaded is None:
         raise ReadWhole(location)
-    data, _built = loaded
-    if isinstance(data, dict | list) and _could_be_deep(chunk, limits.max_depth) \
-            and _depth_exceeds(data, limits.max_depth):
-        raise ReadWhole(location)
+    data, built = loaded
+    if not built or (isinstance(data, dict | list) and _could_be_deep(chunk, limits.max_depth)
+                     and _depth_exceeds(data, limits.max_depth)):
+        raise ReadWhole(location)  # a value PyYAML built (a long number, say), or too deep: as a whole
     owner = part_of(offset, len(text), part[1]) == part[0]
     return Document(location, index, line, data, chunk, budget, tuple(spans[j] for j in mine), 1 if owner else 2)
 

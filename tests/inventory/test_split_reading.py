@@ -309,3 +309,21 @@ def test_any_file_read_in_parts_reads_as_it_does_whole(picks: list[int], n: int,
         assert resolve_results(inputs, [parts], options) == resolve_results(inputs, [whole], options)
     finally:
         documents.LIST_BYTES = saved
+
+
+@pytest.mark.parametrize("digits", [2000, 4400])  # built by PyYAML, not the fast builder; then too long
+def test_a_long_number_in_a_shared_list_is_judged_as_the_whole_reading_judges_it(
+        digits: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import documents
+
+    monkeypatch.setattr(documents, "LIST_BYTES", 2000)
+    listed = kubectl_list(20).replace("  kind: HorizontalPodAutoscaler\n",
+                                      "  kind: HorizontalPodAutoscaler\n  n: " + "9" * digits + "\n", 1)
+    text = "---\n".join([dump(2), listed])
+    options = ReadOptions()
+    (item,) = from_uploads([("all.yaml", text.encode())], options.limits).files
+    whole = read_file(item, FileContext(item.location, item.folder), options)
+    assert any("number" in s.reason for s in whole.skipped) == (digits > 4300)
+    for n in (2, 3):
+        parts = _in_parts("all.yaml", text, n)
+        assert parts.account == whole.account and parts.skipped == whole.skipped
