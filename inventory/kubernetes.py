@@ -311,11 +311,9 @@ def _spanned_items(doc: Document, items: list[object], spans: list[tuple[int, in
     text = doc.text
     line = doc.line
     counted = 0
-    i = -1
     for item, (start, end) in zip(items, spans, strict=True):
         if not isinstance(item, dict):
             continue
-        i += 1
         line += text.count("\n", counted, start)
         counted = start
         name = _dict(item.get("metadata")).get("name")
