@@ -246,24 +246,23 @@ def _parse_documents(text: str, context: FileContext, options: ReadOptions,
     groups: dict[str, list[Document]] = {}
     out = Partial()
     try:
-        documents = list(iter_documents(text, location, limits=options.limits, part=part))
+        for item in iter_documents(text, location, limits=options.limits, part=part):
+            out.count += 1
+            if isinstance(item, Skipped):
+                out.doc_skipped.append(item)
+                continue
+            for reader in READERS:
+                try:
+                    accepted = reader.recognise(item.data)
+                except Exception:
+                    accepted = False
+                if accepted:
+                    groups.setdefault(reader.name, []).append(item)
+                    break
+            else:  # not kept: its value goes as soon as it is described
+                out.doc_skipped.append(Skipped(f"{item.where} (line {item.line})", _describe(item.data)))
     except ReadWhole:
         return Partial(whole=True)
-    for item in documents:
-        out.count += 1
-        if isinstance(item, Skipped):
-            out.doc_skipped.append(item)
-            continue
-        for reader in READERS:
-            try:
-                accepted = reader.recognise(item.data)
-            except Exception:
-                accepted = False
-            if accepted:
-                groups.setdefault(reader.name, []).append(item)
-                break
-        else:
-            out.doc_skipped.append(Skipped(f"{item.where} (line {item.line})", _describe(item.data)))
     for reader in READERS:
         docs = groups.get(reader.name)
         if not docs:
