@@ -231,6 +231,11 @@ def _text(value: object) -> str | None:
     return None
 
 
+def _name_needles(name: str) -> tuple[str, ...]:
+    """How a line naming ``name`` may read, in YAML (plain or quoted) and JSON, the likeliest first."""
+    return f"name: {name}\n", f"name: {name}", f'"name": "{name}"', f"name: '{name}'", f'name: "{name}"'
+
+
 def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
     """The objects of a document, each with the document part that holds it and its location.
 
@@ -266,8 +271,7 @@ def _iter_objects(doc: Document) -> Iterator[tuple[Document, dict, str]]:
                     head = text.find(needle, cursor)
                     if head >= 0:
                         break
-            for needle in (f"name: {name}\n", f"name: {name}", f'"name": "{name}"', f"name: '{name}'",
-                           f'name: "{name}"'):
+            for needle in _name_needles(name):
                 pos = text.find(needle, max(head, cursor))
                 if pos >= 0:
                     break
@@ -325,8 +329,7 @@ def _spanned_items(doc: Document, items: list[object], spans: list[tuple[int, in
                     pos += 1
                     break
             else:
-                for needle in (f"name: {name}\n", f"name: {name}", f'"name": "{name}"', f"name: '{name}'",
-                               f'name: "{name}"'):
+                for needle in _name_needles(name):
                     pos = text.find(needle, start, end)
                     if pos >= 0:
                         break
