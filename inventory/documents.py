@@ -519,17 +519,17 @@ def _load(text: str) -> tuple[object, bool]:
 LIST_BYTES = 1 << 20
 _ITEMS_KEY = re.compile(r"\n(items: *\n)")  # from newline to newline: ``^`` would try every position
 _ITEMS_FIRST = re.compile(r"(items: *\n)")
-
-
-def _items_key(text: str, pos: int = 0) -> re.Match[str] | None:
-    """The first ``items:`` key at column 0 from ``pos`` (group 1: the key's line)."""
-    return (pos == 0 and _ITEMS_FIRST.match(text)) or _ITEMS_KEY.search(text, pos)
 _NEXT_KEY = re.compile(r"[A-Za-z_][^\n:]*:(?: |\n)")
 #: Lines the item-by-item reading does not take on: a directive, a comment at column 0, a line
 #: indented by one space (shifted with the others, it would change places relative to its item),
 #: an empty item or one whose content does not start right after ``- ``, and document markers
 #: that the shift would bring to column 0. (Searched from newline to newline, as split_yaml does.)
 _NOT_PLAIN_LINE = re.compile(r"\n(?:%|#| [^ \n]|-\n|-\Z|- {2}|(?:- | {2})(?:---|\.\.\.)(?:\s|\Z))")
+
+
+def _items_key(text: str, pos: int = 0) -> re.Match[str] | None:
+    """The first ``items:`` key at column 0 from ``pos`` (group 1: the key's line)."""
+    return (pos == 0 and _ITEMS_FIRST.match(text)) or _ITEMS_KEY.search(text, pos)
 
 
 #: Where the items of a List end: the first line that is neither an item (``- `` or ``-``), nor
