@@ -262,7 +262,7 @@ def _history(args: argparse.Namespace) -> int:
         print(f"advisor: {exc}", file=sys.stderr)
         return EXIT_USAGE
     assert store is not None
-    runs = store.history()
+    runs = store.history(top=False)
     if args.format == "json":
         print(json.dumps([{k: v for k, v in asdict(r).items() if k != "top"} for r in runs], indent=2))
         return EXIT_OK

@@ -227,12 +227,23 @@ class DecisionStore:
             )
             return int(cur.lastrowid or 0)
 
-    def history(self) -> list[RunRecord]:
+    def history(self, *, top: bool = True) -> list[RunRecord]:
+        """Every recorded run, oldest first. Without ``top`` each run's best proposals are left out
+        (``top`` is empty): the figures alone, without decoding up to 500 proposals' evidence per run."""
+        return self._runs("SELECT * FROM runs ORDER BY id", top)
+
+    def last_run(self) -> RunRecord | None:
+        """The most recently recorded run, or None."""
+        runs = self._runs("SELECT * FROM runs ORDER BY id DESC LIMIT 1", True)
+        return runs[0] if runs else None
+
+    def _runs(self, query: str, top: bool) -> list[RunRecord]:
         if not self.path.exists():
             return []
         with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM runs ORDER BY id").fetchall()
-        return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9]))) for r in rows]
+            rows = conn.execute(query).fetchall()
+        return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9])) if top else ())
+                for r in rows]
 
     def find_proposal(self, proposal_id: str) -> dict[str, object] | None:
         """The most recent recorded run's entry for a proposal id (members, evidence), if any."""

@@ -455,7 +455,7 @@ def _same_run(last: RunRecord, report: Report) -> bool:
          last.cross_team_edges)
         == (len(inv.services), len(inv.resources), len(inv.dependencies), len(report.clusters),
             len(report.proposals), len(report.system_metrics.cycles), report.system_metrics.cross_team_edges)
-        and [t.get("id") for t in last.top] == ids
+        and [t.get("id") for t in last.top[:len(ids)]] == ids
     )
 
 
@@ -467,8 +467,8 @@ def _record_once(store: DecisionStore, report: Report, digest: str) -> None:
     if key in done:
         return
     done.add(key)
-    history = store.history()
-    if history and _same_run(history[-1], report):
+    last = store.last_run()
+    if last is not None and _same_run(last, report):
         return
     store.record_run(report)
 

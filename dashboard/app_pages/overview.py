@@ -64,7 +64,7 @@ with right:
         st.caption(f"Treated as infrastructure (couples nobody): {names(sysm.infrastructure, limit=8)}")
 
 st.subheader("Sprawl history")
-history = loaded.store.history()
+history = loaded.store.history(top=False)
 if len(history) >= 2:
     frame = pd.DataFrame([{"run": r.id, "at": r.at, "services": r.services, "dependencies": r.dependencies,
                            "clusters": r.clusters, "proposals": r.proposals, "cycles": r.cycles,

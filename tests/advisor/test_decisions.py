@@ -60,6 +60,7 @@ def test_the_two_pairs_are_proposed(inv: Path) -> None:
 def test_nothing_is_created_until_something_is_stored(store: DecisionStore, inv: Path) -> None:
     assert store.decisions() == {}
     assert store.history() == []
+    assert store.last_run() is None
     report = _analyse(inv)
     assert apply_decisions(report, store) == report
     assert not store.path.exists()
@@ -203,6 +204,11 @@ def test_runs_are_recorded(store: DecisionStore, inv: Path) -> None:
     assert history[0].top[0]["members"] == list(first.proposals[0].members)
     assert history[0].top[0]["evidence"] == list(evidence_keys(first.proposals[0]))
     assert history[0].clusters == len(first.clusters)
+    # the figures alone, and the last run alone
+    figures = DecisionStore(store.path).history(top=False)
+    assert [(r.id, r.dependencies, r.top) for r in figures] == [(1, 4, ()), (2, 5, ())]
+    last = DecisionStore(store.path).last_run()
+    assert last == history[-1]
     assert history[0].cycles == len(first.system_metrics.cycles)
 
 
