@@ -133,3 +133,22 @@ def test_the_same_analysis_of_many_proposals_is_recorded_once(tmp_path: Path) ->
     assert state._same_run(last, many)
     assert not state._same_run(last, replace(many, proposals=many.proposals[1:]))
 
+
+def test_the_warm_up_leaves_its_views_out_of_the_collectors_sight(analyses: list[str], tmp_path: Path) -> None:
+    """Streamlit collects garbage after every script run: the views the warm-up made for an analysis
+    are frozen with it, so that collection does not walk them again at every click."""
+    import gc
+    import threading
+
+    from advisor.decisions import DecisionStore
+
+    report, _ = use("warm")
+    choice = state.InputChoice("upload", "warm", "warm", uploads=UPLOADS)
+    loaded = state.Loaded(choice, Config(), report, report, DecisionStore(tmp_path / "d.sqlite"))
+    state._warmed.discard("warm")
+    state._warm_up(loaded)
+    for thread in threading.enumerate():
+        if thread.name.startswith("advisor-warm-warm"):
+            thread.join(timeout=60)
+    index = state.service_index(loaded)  # the warm-up's, from the cache
+    assert not any(o is index for o in gc.get_objects())
