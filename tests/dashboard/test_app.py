@@ -411,6 +411,10 @@ def test_a_rejected_proposal_is_withdrawn(store_path: Path) -> None:
 
 def test_what_if_shows_before_and_after_figures(store_path: Path) -> None:
     at = go(upload(start(store_path)), "proposals")
+    # closed, the panel draws nothing: its list of every service is not sent to the browser
+    assert not [w for w in at.multiselect if w.key == "whatif_members"]
+    at.session_state["whatif_open"] = True  # opened
+    at.run()
     at.multiselect(key="whatif_members").set_value(["orders", "returns"]).run()
     expected = analyze_uploads([(n, d) for n, d, _ in shop_files()])
     from advisor.analysis import what_if
@@ -424,6 +428,8 @@ def test_what_if_shows_before_and_after_figures(store_path: Path) -> None:
     assert shown["Cycles removed"] == "0"
     assert shown["Cross-team edges removed"] == "0"
     assert "Before → after for merging orders, returns." in captions(at)
+    go(go(at, "services"), "proposals")  # still open and filled in when the page is shown again
+    assert at.multiselect(key="whatif_members").value == ["orders", "returns"]
 
 
 # -- Export ----------------------------------------------------------------------------------------
