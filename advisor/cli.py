@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from advisor.config import Config, load_config
-from advisor.decisions import DecisionError, DecisionStore, apply_decisions
+from advisor.decisions import KEPT_TOPS, DecisionError, DecisionStore, apply_decisions
 from inventory.errors import AdvisorError, ConfigError
 from inventory.live import LiveSource
 
@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="processes for parsing (default: one per core for large inventories)")
 
     decide = sub.add_parser("decide", help="accept, reject or defer a proposal, with a reason")
-    decide.add_argument("proposal", metavar="ID", help="the proposal id from a report, e.g. P-3f2a9c1d")
+    decide.add_argument("proposal", metavar="ID", help="the proposal id from the report of one of the last "
+                        f"{KEPT_TOPS} recorded runs, e.g. P-3f2a9c1d")
     decide.add_argument("verb", choices=("accept", "reject", "defer"))
     decide.add_argument("--reason", required=True, help="why: what a reviewer reads later")
     decide.add_argument("--config", metavar="advisor.yaml")

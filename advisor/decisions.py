@@ -35,6 +35,11 @@ from inventory.model import Evidence
 
 DEFAULT_STORE = os.path.join(".advisor", "decisions.sqlite")
 STATUSES = ("accepted", "rejected", "deferred")
+#: Runs whose best proposals (``RunRecord.top``: members and evidence, what deciding by id needs) are
+#: kept; older runs keep their figures only. A run of 20,000 services adds about 4 MB of them, so a
+#: nightly analysis would otherwise grow the store by 1.5 GB a year.
+KEPT_TOPS = 20
+_RUN_FIGURES = "id, at, services, resources, dependencies, clusters, proposals, cycles, cross_team_edges"
 _VERBS = {"accept": "accepted", "reject": "rejected", "defer": "deferred",
           "accepted": "accepted", "rejected": "rejected", "deferred": "deferred"}
 
@@ -179,8 +184,8 @@ class DecisionStore:
         entry = self.find_proposal(proposal_id)
         if entry is None:
             raise DecisionError(
-                f"no recorded run proposed '{proposal_id}'; run `advisor analyze` with the same store first "
-                "(proposal ids are printed in every report)"
+                f"no recorded run proposed '{proposal_id}' (the last {KEPT_TOPS} runs keep their proposals); run "
+                "`advisor analyze` with the same store first (proposal ids are printed in every report)"
             )
         status, when = _checked(verb, reason, at)
         members = tuple(str(m) for m in _as_list(entry.get("members")))
@@ -225,25 +230,30 @@ class DecisionStore:
                  len(report.proposals), len(report.system_metrics.cycles), report.system_metrics.cross_team_edges,
                  json.dumps(best, sort_keys=True)),
             )
-            return int(cur.lastrowid or 0)
+            run_id = int(cur.lastrowid or 0)
+            # SQLite reuses the pages freed here: the file stops growing by the runs' proposals
+            conn.execute("UPDATE runs SET top = '[]' WHERE id <= ? AND top != '[]'", (run_id - KEPT_TOPS,))
+            return run_id
 
     def history(self, *, top: bool = True) -> list[RunRecord]:
-        """Every recorded run, oldest first. Without ``top`` each run's best proposals are left out
-        (``top`` is empty): the figures alone, without decoding up to 500 proposals' evidence per run."""
-        return self._runs("SELECT * FROM runs ORDER BY id", top)
+        """Every recorded run, oldest first (the best proposals of the last :data:`KEPT_TOPS` only).
+        Without ``top`` every run's ``top`` is empty: the figures alone, without reading and decoding
+        up to 500 proposals' evidence per run."""
+        return self._runs("ORDER BY id", top=top)
 
     def last_run(self) -> RunRecord | None:
         """The most recently recorded run, or None."""
-        runs = self._runs("SELECT * FROM runs ORDER BY id DESC LIMIT 1", True)
+        runs = self._runs("ORDER BY id DESC LIMIT 1")
         return runs[0] if runs else None
 
-    def _runs(self, query: str, top: bool) -> list[RunRecord]:
+    def _runs(self, order: str, *, top: bool = True) -> list[RunRecord]:
         if not self.path.exists():
             return []
+        best = "top" if top else "'[]'"  # the column, or an empty list in its place
+        query = f"SELECT {_RUN_FIGURES}, {best} FROM runs {order}"  # noqa: S608 - built from constants only
         with self._connect() as conn:
             rows = conn.execute(query).fetchall()
-        return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9])) if top else ())
-                for r in rows]
+        return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9]))) for r in rows]
 
     def find_proposal(self, proposal_id: str) -> dict[str, object] | None:
         """The most recent recorded run's entry for a proposal id (members, evidence), if any."""

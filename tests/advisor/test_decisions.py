@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor import decisions
 from advisor.api import analyze_paths
 from advisor.config import Config
 from advisor.decisions import DecisionError, DecisionStore, apply_decisions, evidence_keys
@@ -210,6 +211,28 @@ def test_runs_are_recorded(store: DecisionStore, inv: Path) -> None:
     last = DecisionStore(store.path).last_run()
     assert last == history[-1]
     assert history[0].cycles == len(first.system_metrics.cycles)
+
+
+def test_only_the_last_runs_keep_their_proposals(store: DecisionStore, inv: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Older runs keep their figures (the history) but not their best proposals: a large inventory
+    analysed every night would otherwise grow the store by its proposals' evidence for good."""
+    monkeypatch.setattr(decisions, "KEPT_TOPS", 2)
+    report = _analyse(inv)
+    proposal = report.proposals[0]
+    for day in range(1, 5):
+        store.record_run(report, at=datetime(2026, 3, day, tzinfo=UTC))
+    history = store.history()
+    assert [r.at[:10] for r in history] == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
+    assert [r.proposals for r in history] == [len(report.proposals)] * 4
+    assert [len(r.top) for r in history] == [0, 0, len(report.proposals), len(report.proposals)]
+    assert store.find_proposal(proposal.id) == history[-1].top[0]
+    # a store whose runs have all gone past the limit (none recorded since) cannot decide by id
+    monkeypatch.setattr(decisions, "KEPT_TOPS", 0)
+    store.record_run(report)
+    assert store.find_proposal(proposal.id) is None
+    with pytest.raises(DecisionError, match="the last 0 runs keep their proposals"):
+        store.decide_by_id(proposal.id, "accept", "one service")
 
 
 def test_decide_by_id_uses_the_recorded_run(store: DecisionStore, inv: Path) -> None:
