@@ -256,11 +256,15 @@ class DecisionStore:
         return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9]))) for r in rows]
 
     def find_proposal(self, proposal_id: str) -> dict[str, object] | None:
-        """The most recent recorded run's entry for a proposal id (members, evidence), if any."""
-        for run in reversed(self.history()):
-            for entry in run.top:
-                if entry.get("id") == proposal_id:
-                    return entry
+        """The most recent recorded run's entry for a proposal id (members, evidence), if any: the
+        runs are read newest first, up to the first that proposed it."""
+        if not self.path.exists():
+            return None
+        with self._connect() as conn:
+            for (top,) in conn.execute("SELECT top FROM runs WHERE top != '[]' ORDER BY id DESC"):
+                for entry in json.loads(top):
+                    if entry.get("id") == proposal_id:
+                        return dict(entry)
         return None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -227,6 +228,10 @@ def test_only_the_last_runs_keep_their_proposals(store: DecisionStore, inv: Path
     assert [r.proposals for r in history] == [len(report.proposals)] * 4
     assert [len(r.top) for r in history] == [0, 0, len(report.proposals), len(report.proposals)]
     assert store.find_proposal(proposal.id) == history[-1].top[0]
+    # the newest run that proposed it tells
+    rescored = replace(report, proposals=(replace(proposal, score=proposal.score + 1), *report.proposals[1:]))
+    store.record_run(rescored)
+    assert (store.find_proposal(proposal.id) or {})["score"] == proposal.score + 1
     # a store whose runs have all gone past the limit (none recorded since) cannot decide by id
     monkeypatch.setattr(decisions, "KEPT_TOPS", 0)
     store.record_run(report)
