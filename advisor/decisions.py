@@ -39,7 +39,10 @@ STATUSES = ("accepted", "rejected", "deferred")
 #: kept; older runs keep their figures only. A run of 20,000 services adds about 4 MB of them, so a
 #: nightly analysis would otherwise grow the store by 1.5 GB a year.
 KEPT_TOPS = 20
-_RUN_FIGURES = "id, at, services, resources, dependencies, clusters, proposals, cycles, cross_team_edges"
+#: How many of a run's best proposals are recorded with it.
+RUN_TOP = 500
+_FIGURES = "services, resources, dependencies, clusters, proposals, cycles, cross_team_edges"
+_RUN_FIGURES = f"id, at, {_FIGURES}"
 _VERBS = {"accept": "accepted", "reject": "rejected", "defer": "deferred",
           "accepted": "accepted", "rejected": "rejected", "deferred": "deferred"}
 
@@ -214,43 +217,46 @@ class DecisionStore:
 
     # -- runs ----------------------------------------------------------------------------------
 
-    def record_run(self, report: Report, *, at: datetime | None = None, top: int = 500) -> int:
+    def record_run(self, report: Report, *, at: datetime | None = None, top: int = RUN_TOP,
+                   unless_same: bool = False) -> int | None:
+        """Record a run: its figures and its ``top`` best proposals with their evidence; returns its id.
+
+        With ``unless_same`` nothing is recorded (None) when the last recorded run has the same figures
+        and the same best proposals, evidence included (a dashboard restarted on unchanged inputs). The
+        check and the write are one transaction, so sessions opening together record the run once."""
         when = (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
         inv = report.inventory
-        best = [
+        figures = (len(inv.services), len(inv.resources), len(inv.dependencies), len(report.clusters),
+                   len(report.proposals), len(report.system_metrics.cycles), report.system_metrics.cross_team_edges)
+        best = json.dumps([
             {"id": p.id, "members": list(p.members), "score": p.score, "title": p.title,
              "digest": evidence_digest(p), "evidence": list(evidence_keys(p))}
             for p in report.proposals[:top]
-        ]
+        ], sort_keys=True)
         with self._connect() as conn:
+            if unless_same:
+                conn.execute("BEGIN IMMEDIATE")  # no other writer between the check and the insert
+                last = conn.execute(f"SELECT {_FIGURES}, top FROM runs ORDER BY id DESC LIMIT 1").fetchone()  # noqa: S608
+                if last is not None and (tuple(last[:-1]), last[-1]) == (figures, best):
+                    return None
             cur = conn.execute(
                 "INSERT INTO runs (at, services, resources, dependencies, clusters, proposals, cycles, "
-                "cross_team_edges, top) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (when, len(inv.services), len(inv.resources), len(inv.dependencies), len(report.clusters),
-                 len(report.proposals), len(report.system_metrics.cycles), report.system_metrics.cross_team_edges,
-                 json.dumps(best, sort_keys=True)),
-            )
+                "cross_team_edges, top) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (when, *figures, best))
             run_id = int(cur.lastrowid or 0)
-            # SQLite reuses the pages freed here: the file stops growing by the runs' proposals
-            conn.execute("UPDATE runs SET top = '[]' WHERE id <= ? AND top != '[]'", (run_id - KEPT_TOPS,))
+            # SQLite reuses the pages freed here: the file stops growing by the runs' proposals (it does
+            # not shrink without VACUUM)
+            conn.execute("UPDATE runs SET top = '[]' WHERE top != '[]' AND id NOT IN "
+                         "(SELECT id FROM runs ORDER BY id DESC LIMIT ?)", (KEPT_TOPS,))
             return run_id
 
     def history(self, *, top: bool = True) -> list[RunRecord]:
         """Every recorded run, oldest first (the best proposals of the last :data:`KEPT_TOPS` only).
         Without ``top`` every run's ``top`` is empty: the figures alone, without reading and decoding
         up to 500 proposals' evidence per run."""
-        return self._runs("ORDER BY id", top=top)
-
-    def last_run(self) -> RunRecord | None:
-        """The most recently recorded run, or None."""
-        runs = self._runs("ORDER BY id DESC LIMIT 1")
-        return runs[0] if runs else None
-
-    def _runs(self, order: str, *, top: bool = True) -> list[RunRecord]:
         if not self.path.exists():
             return []
         best = "top" if top else "'[]'"  # the column, or an empty list in its place
-        query = f"SELECT {_RUN_FIGURES}, {best} FROM runs {order}"  # noqa: S608 - built from constants only
+        query = f"SELECT {_RUN_FIGURES}, {best} FROM runs ORDER BY id"  # noqa: S608 - built from constants only
         with self._connect() as conn:
             rows = conn.execute(query).fetchall()
         return [RunRecord(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(json.loads(r[9]))) for r in rows]

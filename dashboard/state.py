@@ -46,7 +46,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx
 from advisor.analysis import what_if as advisor_what_if
 from advisor.api import analyze_paths, analyze_uploads, live_source, parse_cache, without_cycle_collection
 from advisor.config import Config, ConfigError, load_config
-from advisor.decisions import DEFAULT_STORE, DecisionStore, RunRecord, apply_decisions
+from advisor.decisions import DEFAULT_STORE, DecisionStore, apply_decisions
 from advisor.errors import AdvisorError
 from advisor.model import Proposal, Report
 from dashboard import views
@@ -333,12 +333,16 @@ def _freeze_heap() -> None:
 
 
 def _freeze_young() -> None:
-    """Take what was made since the last freeze out of the collector's sight too, after one collection
-    of those objects alone: the views the warm-up made from a report of 20,000 services are about
-    160,000 tracked objects, and the full collection Streamlit runs after every script run walked them
-    at every click (0.1-0.2 s each)."""
+    """Take what is alive and not frozen yet out of the collector's sight too, after one collection of
+    it: called when the warm-up has built its views. At 20,000 services they are about 160,000
+    tracked objects, and the full collection Streamlit runs after every script run walked them at
+    every click (0.1-0.2 s each).
+
+    It freezes what every thread holds at that moment, not the views alone (another session's objects
+    of the moment, say). Frozen objects are still freed by reference counting; only reference cycles
+    among them wait for the next analysis's :func:`_freeze_heap` to be collected."""
     with _freeze_lock:
-        gc.collect()  # the frozen objects are not walked: this looks at the young ones only
+        gc.collect()  # frozen objects are not looked at: this walks what was made since the last freeze
         gc.freeze()
 
 
@@ -451,37 +455,22 @@ def _warm_up(loaded: Loaded) -> None:
                 preview(loaded, next(f for f in FORMATS if f.key == "json"))
         except Exception:  # a failure here only means the page computes it itself
             logger.exception("warming the dashboard views failed")
-        _freeze_young()  # the views above: kept for as long as the analysis
+        _freeze_young()  # the views above, made to stay
 
     thread = threading.Thread(target=work, name=f"advisor-warm-{loaded.digest[:8]}", daemon=True)
     add_script_run_ctx(thread)
     thread.start()
 
 
-def _same_run(last: RunRecord, report: Report) -> bool:
-    inv = report.inventory
-    ids = [p.id for p in report.proposals[:10]]
-    return (
-        (last.services, last.resources, last.dependencies, last.clusters, last.proposals, last.cycles,
-         last.cross_team_edges)
-        == (len(inv.services), len(inv.resources), len(inv.dependencies), len(report.clusters),
-            len(report.proposals), len(report.system_metrics.cycles), report.system_metrics.cross_team_edges)
-        and [t.get("id") for t in last.top[:len(ids)]] == ids
-    )
-
-
 def _record_once(store: DecisionStore, report: Report, digest: str) -> None:
     """Record this analysis in the run history once per session and input, unless the last recorded run
-    has the same figures (restarting the dashboard on unchanged inputs adds nothing to the history)."""
+    is the same (restarting the dashboard on unchanged inputs adds nothing to the history)."""
     done = st.session_state.setdefault("_advisor_recorded", set())
     key = (str(store.path), digest)
     if key in done:
         return
     done.add(key)
-    last = store.last_run()
-    if last is not None and _same_run(last, report):
-        return
-    store.record_run(report)
+    store.record_run(report, unless_same=True)
 
 
 def decide(loaded: Loaded, proposal_id: str, verb: str, reason: str) -> str:

@@ -62,7 +62,6 @@ def test_the_two_pairs_are_proposed(inv: Path) -> None:
 def test_nothing_is_created_until_something_is_stored(store: DecisionStore, inv: Path) -> None:
     assert store.decisions() == {}
     assert store.history() == []
-    assert store.last_run() is None
     report = _analyse(inv)
     assert apply_decisions(report, store) == report
     assert not store.path.exists()
@@ -206,12 +205,52 @@ def test_runs_are_recorded(store: DecisionStore, inv: Path) -> None:
     assert history[0].top[0]["members"] == list(first.proposals[0].members)
     assert history[0].top[0]["evidence"] == list(evidence_keys(first.proposals[0]))
     assert history[0].clusters == len(first.clusters)
-    # the figures alone, and the last run alone
+    assert history[0].cycles == len(first.system_metrics.cycles)
+    # the figures alone
     figures = DecisionStore(store.path).history(top=False)
     assert [(r.id, r.dependencies, r.top) for r in figures] == [(1, 4, ()), (2, 5, ())]
-    last = DecisionStore(store.path).last_run()
-    assert last == history[-1]
-    assert history[0].cycles == len(first.system_metrics.cycles)
+
+
+def test_the_same_run_is_recorded_once_when_asked(store: DecisionStore, inv: Path) -> None:
+    """``unless_same``: a dashboard restarted on unchanged inputs adds nothing to the history, however
+    many proposals there are (more than 10 here), and a change anywhere in the best proposals counts."""
+    report = _analyse(inv)
+    many = replace(report, proposals=report.proposals * 6)
+    assert store.record_run(many, unless_same=True) == 1
+    assert store.record_run(many, unless_same=True) is None
+    # the same figures, two proposals below the tenth swapped
+    swapped = list(many.proposals)
+    swapped[10], swapped[11] = swapped[11], swapped[10]
+    assert store.record_run(replace(many, proposals=tuple(swapped)), unless_same=True) == 2
+    # the same proposals with other evidence
+    first = many.proposals[0]
+    signal = replace(first.signals[0], evidence=first.signals[0].evidence[1:])
+    other = replace(many, proposals=(replace(first, signals=(signal, *first.signals[1:])), *many.proposals[1:]))
+    assert evidence_keys(other.proposals[0]) != evidence_keys(first)
+    assert store.record_run(other, unless_same=True) == 3
+    assert store.record_run(other) == 4  # without it, every run is recorded
+
+
+def test_sessions_opening_together_record_the_run_once(store: DecisionStore, inv: Path) -> None:
+    """The check and the insert are one write transaction: two sessions held up by another writer
+    (so that both would check before either inserts) record the run once."""
+    import threading
+    import time
+    from contextlib import closing
+
+    report = _analyse(inv)
+    store.record_run(replace(report, proposals=()))  # an earlier, different run
+    with closing(sqlite3.connect(store.path)) as writer:
+        writer.execute("BEGIN IMMEDIATE")  # another writer holds the store
+        sessions = [threading.Thread(target=DecisionStore(store.path).record_run, args=(report,),
+                                     kwargs={"unless_same": True}) for _ in range(2)]
+        for t in sessions:
+            t.start()
+        time.sleep(0.5)  # both are waiting for the writer now
+        writer.rollback()
+    for t in sessions:
+        t.join()
+    assert [r.proposals for r in store.history()] == [0, len(report.proposals)]
 
 
 def test_only_the_last_runs_keep_their_proposals(store: DecisionStore, inv: Path,

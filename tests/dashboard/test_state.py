@@ -116,24 +116,6 @@ def test_an_export_is_kept_for_the_latest_decisions_only(
     assert state.rendered(loaded, "json", render) == "render 3"  # the first set went meanwhile
 
 
-def test_the_same_analysis_of_many_proposals_is_recorded_once(tmp_path: Path) -> None:
-    """A new session (or a restarted server) on unchanged inputs adds no run to the history, however
-    many proposals there are: the recorded run keeps 500 of them, the comparison looks at the first 10."""
-    from dataclasses import replace
-
-    from advisor.decisions import DecisionStore
-
-    report = state._analysed("many", state.InputChoice("upload", "many", "many", uploads=UPLOADS), Config())
-    assert report.proposals
-    many = replace(report, proposals=report.proposals * 12)  # more than the 10 compared
-    store = DecisionStore(tmp_path / "decisions.sqlite")
-    store.record_run(many)
-    last = store.last_run()
-    assert last is not None and len(last.top) > 10
-    assert state._same_run(last, many)
-    assert not state._same_run(last, replace(many, proposals=many.proposals[1:]))
-
-
 def test_the_warm_up_leaves_its_views_out_of_the_collectors_sight(analyses: list[str], tmp_path: Path) -> None:
     """Streamlit collects garbage after every script run: the views the warm-up made for an analysis
     are frozen with it, so that collection does not walk them again at every click."""
