@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
 import re
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from fuzzing import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
@@ -26,13 +26,7 @@ from inventory.errors import InputError
 
 pytestmark = pytest.mark.skipif(not LIBYAML, reason="the fast builder runs on libyaml only")
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")),
-    deadline=None,
-    derandomize="FUZZ_EXAMPLES" not in os.environ,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = fuzz_settings(400)
 
 
 def _shape(value: object, seen: dict[int, int] | None = None) -> object:

@@ -3,12 +3,12 @@ whole document gives read at once, and leaves to the whole reading every text it
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from fuzzing import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from inventory import documents
@@ -16,13 +16,7 @@ from inventory.documents import LIBYAML, _load, _load_list, _stock_load
 
 pytestmark = pytest.mark.skipif(not LIBYAML, reason="the item-by-item reading runs on libyaml only")
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "300")),
-    deadline=None,
-    derandomize="FUZZ_EXAMPLES" not in os.environ,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = fuzz_settings(300)
 
 
 def kubectl(items: list[object], **dump: object) -> str:

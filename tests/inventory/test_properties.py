@@ -15,11 +15,11 @@ Strategies and properties live in :mod:`bench.hostile_inputs`, shared with the f
 from __future__ import annotations
 
 import gzip
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzzing import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.hostile_inputs import (
@@ -53,13 +53,7 @@ from inventory.documents import Document, iter_documents
 from inventory.model import Skipped
 from inventory.reading import parse_text
 
-SETTINGS = settings(
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")),
-    deadline=None,
-    derandomize="FUZZ_EXAMPLES" not in os.environ,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+SETTINGS = fuzz_settings(30)
 _any_document = st.sampled_from(sorted(TEMPLATES)).flatmap(near_valid) | yaml_values
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from fuzzing import fuzz_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from inventory import reading
@@ -287,8 +287,7 @@ _DOCS = [
 
 @given(picks=st.lists(st.integers(0, len(_DOCS) - 1), min_size=1, max_size=40), n=st.integers(2, 6),
        with_list=st.booleans())
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None, database=None,
-          derandomize="FUZZ_EXAMPLES" not in os.environ, suppress_health_check=list(HealthCheck))
+@fuzz_settings(60)
 def test_any_file_read_in_parts_reads_as_it_does_whole(picks: list[int], n: int, with_list: bool) -> None:
     from inventory import documents
 
