@@ -417,7 +417,7 @@ def require_loaded(*, allow_unusable: bool = False) -> Loaded:
     if base.inventory.usable:
         try:
             report = apply_decisions(base, store)
-            _record_once(store, base, choice.digest)
+            _record_once(store, report, choice.digest)
         except (sqlite3.Error, OSError) as exc:
             st.warning(f"The decision store {md(str(store.path))} cannot be read ({md(exc)}); decisions are not "
                        "shown. Set ADVISOR_STORE to a writable file to keep decisions.")
@@ -464,7 +464,9 @@ def _warm_up(loaded: Loaded) -> None:
 
 def _record_once(store: DecisionStore, report: Report, digest: str) -> None:
     """Record this analysis in the run history once per session and input, unless the last recorded run
-    is the same (restarting the dashboard on unchanged inputs adds nothing to the history)."""
+    is the same (restarting the dashboard on unchanged inputs adds nothing to the history). ``report`` has
+    the decisions applied, as ``advisor analyze`` records it: a run of the command on the same inputs and
+    decisions is the same run."""
     done = st.session_state.setdefault("_advisor_recorded", set())
     key = (str(store.path), digest)
     if key in done:

@@ -252,6 +252,22 @@ def test_the_same_inputs_are_not_recorded_twice(store_path: Path) -> None:
     assert len(DecisionStore(store_path).history()) == 1
 
 
+def test_a_run_of_the_command_is_the_same_run(store_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from advisor.cli import main
+
+    assert main(["analyze", str(SHOP), "--store", str(store_path), "-o", os.devnull]) == 0
+    assert main(["decide", PROPOSAL, "reject", "--reason", "apart", "--store", str(store_path)]) == 0
+    assert main(["analyze", str(SHOP), "--store", str(store_path), "-o", os.devnull]) == 0
+    capsys.readouterr()
+    assert [r.proposals for r in DecisionStore(store_path).history()] == [1, 0]  # the rejection withdrew it
+    # the dashboard on the same inputs and decisions: the run the command recorded last
+    monkeypatch.setenv("ADVISOR_PRELOAD", str(SHOP))
+    at = start(store_path)
+    assert metrics(at)["Services"] == "5"
+    assert [r.proposals for r in DecisionStore(store_path).history()] == [1, 0]
+
+
 # -- Coupling graph ------------------------------------------------------------------------------
 
 
