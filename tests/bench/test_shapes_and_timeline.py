@@ -1,7 +1,8 @@
-"""The benchmark's other shapes of one inventory, and the stage timeline."""
+"""The benchmark's other shapes of one inventory, the stage timeline, and the command's three runs."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ if str(REPO) not in sys.path:  # ``bench`` is not an installed package; run from
     sys.path.insert(0, str(REPO))
 
 from bench.generate import INVENTORY_DIR, generate  # noqa: E402
+from bench.measure import change_one_file, measure_cli  # noqa: E402
 from bench.run import write_shapes  # noqa: E402
 from bench.timeline import timeline  # noqa: E402
 from inventory.reading import read_paths  # noqa: E402
@@ -46,3 +48,21 @@ def test_the_timeline_names_every_stage_of_a_run(generated: Path) -> None:
         assert stage in steps, stage
     starts = [start for start, _, _, _ in rows]
     assert starts == sorted(starts) and all(seconds >= 0 for _, seconds, _, _ in rows)
+
+
+def test_one_file_is_changed_and_the_third_run_reads_it(generated: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "inventory"
+    shutil.copytree(generated, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    result = measure_cli(str(folder), change=True)
+    changed = [p for p in before if p.read_bytes() != before[p]]
+    assert changed == [min(before, key=lambda p: (p.suffix != ".yaml", p))]  # the first YAML file, only
+    assert changed[0].read_bytes() == before[changed[0]] + b"\n# changed by the benchmark\n"
+    assert "error" not in result
+    for key in ("seconds", "second_run_seconds", "one_file_changed_seconds"):
+        assert isinstance(result[key], float) and result[key] > 0, key
+    # what changed is a comment: the inventory read is the same
+    now, original = read_paths([folder]), read_paths([generated])
+    assert [(d.source, d.target, d.kind) for d in now.dependencies] == \
+        [(d.source, d.target, d.kind) for d in original.dependencies]
+    assert change_one_file(str(folder)) == changed[0]
