@@ -9,7 +9,11 @@ someone else's; run it a few times.
 
 Usage::
 
-    python -m bench.timeline DIR [--workers N] [--runs 3]
+    python -m bench.timeline DIR [--workers N] [--runs 3] [--cache FOLDER]
+
+With ``--cache`` the command's parse cache is ``FOLDER`` (its ``$XDG_CACHE_HOME``), kept between
+runs, instead of an empty one: run once to fill it, change a file, and run again to see where a run
+over a changed inventory goes.
 """
 
 from __future__ import annotations
@@ -48,8 +52,10 @@ def _cpu() -> tuple[int, int]:
     return sum(values), values[3] + values[4]
 
 
-def timeline(inventory: str, workers: int | None = None) -> list[tuple[float, float, float | None, str]]:
-    """``(start s, seconds, cores busy, what)`` per step of one run with an empty parse cache."""
+def timeline(inventory: str, workers: int | None = None, cache_home: str | None = None
+             ) -> list[tuple[float, float, float | None, str]]:
+    """``(start s, seconds, cores busy, what)`` per step of one run, with an empty parse cache or the
+    one in ``cache_home``."""
     samples: list[tuple[float, int, int]] = []
     stop = threading.Event()
 
@@ -62,7 +68,8 @@ def timeline(inventory: str, workers: int | None = None) -> list[tuple[float, fl
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     marks: list[tuple[float, str]] = []
-    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+    with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as out:
+        cache = cache_home or empty
         args = ["analyze", inventory, "--format", "json", "--no-store", "-o", str(Path(out) / "report.json")]
         if workers is not None:
             args += ["--workers", str(workers)]
@@ -95,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("inventory")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--cache", metavar="FOLDER", default=None,
+                        help="the parse cache's folder, kept between runs (default: an empty one per run)")
     args = parser.parse_args(argv)
     for run in range(args.runs):
-        rows = timeline(args.inventory, args.workers)
+        rows = timeline(args.inventory, args.workers, args.cache)
         print(f"run {run + 1}: {rows[-1][0] + rows[-1][1]:.2f} s")
         for start, seconds, busy, what in rows:
             print(f"  {start:6.2f} +{seconds:5.2f} s  cores busy {busy if busy is not None else '–':>4}  {what}")

@@ -464,9 +464,10 @@ def _warm_up(loaded: Loaded) -> None:
 
 def _record_once(store: DecisionStore, report: Report, digest: str) -> None:
     """Record this analysis in the run history once per session and input, unless the last recorded run
-    is the same (restarting the dashboard on unchanged inputs adds nothing to the history). ``report`` has
-    the decisions applied, as ``advisor analyze`` records it: a run of the command on the same inputs and
-    decisions is the same run."""
+    is the same (restarting the dashboard on unchanged inputs and decisions adds nothing to the history).
+    ``report`` has the decisions applied, as ``advisor analyze`` records it: a run of the command on the
+    same inputs and decisions is the same run, and the first session after a rejection records a run
+    without the rejected proposal, as the command's next run would."""
     done = st.session_state.setdefault("_advisor_recorded", set())
     key = (str(store.path), digest)
     if key in done:

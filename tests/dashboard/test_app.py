@@ -266,6 +266,11 @@ def test_a_run_of_the_command_is_the_same_run(store_path: Path, monkeypatch: pyt
     at = start(store_path)
     assert metrics(at)["Services"] == "5"
     assert [r.proposals for r in DecisionStore(store_path).history()] == [1, 0]
+    # after another run of the command on other inputs, the dashboard records its own run, decided
+    other = ROOT / "tests" / "fixtures" / "rules" / "mutual-calls-MERGE.yaml"
+    assert main(["analyze", str(other), "--store", str(store_path), "-o", os.devnull]) == 0
+    start(store_path)
+    assert [(r.services, r.proposals) for r in DecisionStore(store_path).history()] == [(5, 1), (5, 0), (2, 1), (5, 0)]
 
 
 # -- Coupling graph ------------------------------------------------------------------------------
