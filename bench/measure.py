@@ -158,7 +158,7 @@ def measure_cli(folder: str, *, change: bool = False) -> dict[str, object]:
         command = [str(advisor), "analyze", folder, "--format", "json", "--no-store", "-o", str(Path(tmp) / "r.json")]
         seconds: list[float] = []
         peak = 0.0
-        entries: set[Path] = set()
+        entries: set[Path] = set()  # the per-file cache entries before the third run
         for run in range(3 if change else 2):
             if run == 2:
                 change_one_file(folder)
@@ -169,13 +169,12 @@ def measure_cli(folder: str, *, change: bool = False) -> dict[str, object]:
             if proc.returncode != 0:
                 return {"error": f"advisor analyze exited with {proc.returncode}: {proc.stderr.strip()[-300:]}"}
             peak = peak or _peak_mb(resource.RUSAGE_CHILDREN)  # the first run's: the command or a worker
-        parsed = len(set(Path(tmp, "cache").rglob("*.pickle")) - entries)
-    result: dict[str, object] = {
-        "seconds": round(seconds[0], 3), "second_run_seconds": round(seconds[1], 3), "peak_rss_mb": peak,
-        "command": "advisor analyze DIR --format json --no-store -o FILE"}
-    if change:
-        result["one_file_changed_seconds"] = round(seconds[2], 3)
-        result["one_file_changed_parsed"] = parsed
+        result: dict[str, object] = {
+            "seconds": round(seconds[0], 3), "second_run_seconds": round(seconds[1], 3), "peak_rss_mb": peak,
+            "command": "advisor analyze DIR --format json --no-store -o FILE"}
+        if change:
+            result["one_file_changed_seconds"] = round(seconds[2], 3)
+            result["one_file_changed_parsed"] = len(set(Path(tmp, "cache").rglob("*.pickle")) - entries)
     return result
 
 
