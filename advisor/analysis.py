@@ -82,7 +82,8 @@ def _offload(executor: Executor | None, fn: Callable[..., _T], *args: Any) -> Ca
 def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTimer | None = None,
                       history: ChangeHistory | None = None,
                       co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] | None = None,
-                      executor: Executor | None = None) -> Report:
+                      executor: Executor | None = None,
+                      on_measured: Callable[[Report], None] | None = None) -> Report:
     """Analyse one resolved inventory with ``config``; the report carries everything shown later.
 
     With an ``executor`` (the worker processes that read the files), two jobs go to the workers as
@@ -90,6 +91,9 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
     and the dependency metrics, which need nothing but the inventory's :class:`Skeleton`. They run
     while this process works out the candidate groups and evaluates them. The figures are the same
     either way.
+
+    ``on_measured`` is called with the report so far (no proposals yet, no settings) once the metrics
+    are known, before the proposals are worked out: the caller may render those parts meanwhile.
     """
     timer: StageTimer = stages or _NoTimer()
     with timer.stage("graph", f"{len(inventory.services):,} services, {len(inventory.dependencies):,} dependencies"):
@@ -125,6 +129,10 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
                                 cycles=cycles, mutual_pairs=mutual)
         index.metrics = {m.id: m for m in per_service}
+    if on_measured is not None:
+        on_measured(Report(inventory=inventory, service_metrics=per_service, system_metrics=system,
+                        coupling=coupling_list, clusters=clusters, proposals=(), settings={},
+                        co_change=co_change, history=history))
     with timer.stage("propose", f"{len(candidates):,} candidate groups"):
         proposals = rank_candidates(candidates, index, system)
     with timer.stage("stability", f"{len(proposals):,} proposals"):

@@ -20,7 +20,7 @@ from pathlib import Path
 from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
-from advisor.exports import cache_json, inventory_json, keep_json
+from advisor.exports import cache_json, inventory_json, keep_json, measured_json
 from advisor.forking import CAN_FORK, Forked
 from advisor.loading import load_report
 from advisor.model import Report
@@ -212,17 +212,17 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                     print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
                           file=sys.stderr)
                 return previous
-    parts: Forked[dict[str, bytes] | None] | None = None
+    ahead = _Ahead()
     try:
         with _worker_pool(n, inputs) as pool:
-            report, parts = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache,
-                                          keys, progress, json_ahead=run_key is not None)
+            report = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache,
+                                   keys, progress, ahead=ahead if run_key is not None else None)
         if run_key is not None and cache is not None:
             with stages.stage("store"):
                 # the entry is the report's JSON, which the caller will most likely write anyway: it is
                 # kept with the report (render_json_bytes returns it again), and it is data, not a pickle;
                 # a report orjson cannot render (hostile input) is not stored, and the run goes on
-                data = cache_json(report, parts.result() if parts is not None else None)
+                data = cache_json(report, *ahead.results())
                 if data is not None and wait:
                     _store_report(cache, run_key, data)
                 elif data is not None:  # the kernel copies the bytes while this thread goes on
@@ -232,9 +232,37 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                         _writes.append(writer)
                     writer.start()
     finally:
-        if parts is not None:
-            parts.cancel()  # nothing left to do after result(); else the child is stopped and reaped
+        ahead.cancel()  # nothing left to do after results(); else the children are stopped and reaped
     return report
+
+
+class _Ahead:
+    """The report's JSON rendered in forked children while this process analyses (see
+    :mod:`advisor.forking`), when there will be JSON to render: the inventory's parts (about half
+    of it) while the coupling graph is built, and the parts known once the metrics are (services,
+    clusters, coupling) while the proposals are worked out. In each of those stages this process
+    works alone."""
+
+    def __init__(self) -> None:
+        self.inventory: Forked[dict[str, bytes] | None] | None = None
+        self.measured: Forked[dict[str, bytes] | None] | None = None
+
+    def start_inventory(self, inventory: Inventory) -> None:
+        if CAN_FORK:
+            self.inventory = Forked(inventory_json, inventory)
+
+    def start_measured(self, report: Report) -> None:
+        if CAN_FORK:
+            self.measured = Forked(measured_json, report)
+
+    def results(self) -> tuple[dict[str, bytes] | None, dict[str, bytes] | None]:
+        return (self.inventory.result() if self.inventory is not None else None,
+                self.measured.result() if self.measured is not None else None)
+
+    def cancel(self) -> None:
+        for child in (self.inventory, self.measured):
+            if child is not None:
+                child.cancel()
 
 
 def _cached_report(cache: FileCache, run_key: str) -> Report | None:
@@ -254,9 +282,9 @@ def _cached_report(cache: FileCache, run_key: str) -> Report | None:
 def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,
                   n: int, sources: list[LiveSource], repositories: list[str | os.PathLike[str]],
                   cache: FileCache | None, keys: list[str | None] | None, progress: bool, *,
-                  json_ahead: bool) -> tuple[Report, Forked[dict[str, bytes] | None] | None]:
-    """The report, and (with ``json_ahead`` and workers) the JSON of its inventory's parts, rendered
-    in a forked child while this process analyses (see :mod:`advisor.forking`)."""
+                  ahead: _Ahead | None) -> Report:
+    """The report; with ``ahead`` (and workers), parts of its JSON are rendered in forked children
+    while this process analyses."""
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         used: set[str] = set()
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool, used_keys=used)
@@ -281,15 +309,13 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
         with stages.stage("history", f"{len(repositories)} path(s)"):
             inventory, history = _history(inventory, repositories, config)
     # From here this process works alone until the clusters are known (then the workers take the
-    # stability runs and the metrics): a forked child renders the inventory's share of the JSON
-    # meanwhile (about half of it), when there will be JSON to render.
-    parts = Forked(inventory_json, inventory) if json_ahead and pool is not None and CAN_FORK else None
-    try:
-        return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), parts
-    except BaseException:
-        if parts is not None:
-            parts.cancel()
-        raise
+    # stability runs and the metrics), and again while the proposals are worked out: forked children
+    # render parts of the JSON meanwhile, when there will be JSON to render and workers to share with.
+    if ahead is None or pool is None:
+        return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool)
+    ahead.start_inventory(inventory)
+    return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool,
+                             on_measured=ahead.start_measured)
 
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,

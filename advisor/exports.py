@@ -147,12 +147,12 @@ def report_as_dict(report: Report) -> dict[str, Any]:
     return _report_data(report, _inventory_parts(report.inventory, ev), ev)
 
 
-def _report_data(report: Report, inventory_parts: Mapping[str, Any], ev: _Evidence) -> dict[str, Any]:
+def _measured_parts(report: Report, ev: _Evidence) -> dict[str, Any]:
+    """The parts of the report known once the metrics are (before the proposals)."""
     inv = report.inventory
     metrics = {m.id: m for m in report.service_metrics}
     sysm = report.system_metrics
     return {
-        **inventory_parts,
         "clusters": [
             {"cohesion": round(c.cohesion, 4), "external_weight": c.external_weight, "id": c.id,
              "internal_weight": c.internal_weight, "members": list(c.members)}
@@ -167,9 +167,29 @@ def _report_data(report: Report, inventory_parts: Mapping[str, Any], ev: _Eviden
             "services": sysm.services,
             "shared_datastores": {k: list(v) for k, v in sorted(sysm.shared_datastores.items())},
         },
+        "services": [_service(s, metrics.get(s.id), ev) for s in inv.services],
+    }
+
+
+def measured_json(report: Report) -> dict[str, bytes] | None:
+    """The compact JSON of the report parts known before its proposals (services with their
+    metrics, clusters, the coupling list, the system metrics), by key, for :func:`cache_json`:
+    ``report`` may have no proposals yet. None when a value is out of orjson's range."""
+    try:
+        return {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
+                for k, v in _measured_parts(report, _Evidence()).items()}
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _report_data(report: Report, inventory_parts: Mapping[str, Any], ev: _Evidence,
+                 measured_parts: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    inv = report.inventory
+    return {
+        **inventory_parts,
+        **(measured_parts if measured_parts is not None else _measured_parts(report, ev)),
         "proposals": [proposal_as_dict(p, ev) for p in report.proposals],
         "schema_version": report.schema_version,
-        "services": [_service(s, metrics.get(s.id), ev) for s in inv.services],
         "settings": dict(report.settings),
         "summary": {
             "clusters": len(report.clusters), "dependencies": len(inv.dependencies), "inputs": len(inv.inputs),
@@ -213,19 +233,23 @@ def _standard_json(data: dict[str, Any], pretty: bool) -> bytes:
         return (json.dumps(data, sort_keys=True, ensure_ascii=True, **layout) + "\n").encode()
 
 
-def cache_json(report: Report, inventory_parts: Mapping[str, bytes] | None = None) -> bytes | None:
+def cache_json(report: Report, inventory_parts: Mapping[str, bytes] | None = None,
+               measured_parts: Mapping[str, bytes] | None = None) -> bytes | None:
     """The compact JSON of ``report`` for a cache entry, kept with the report so that
     :func:`render_json_bytes` returns these bytes for it; None (and nothing kept) when orjson
     cannot render it, since :mod:`advisor.loading` could not then read back the same report.
 
-    ``inventory_parts`` is :func:`inventory_json` of ``report.inventory``, worked out already (by
-    the analysis, in a forked child, while it had a core to spare).
+    ``inventory_parts`` is :func:`inventory_json` of ``report.inventory`` and ``measured_parts``
+    :func:`measured_json` of the report, when worked out already (by the analysis, in forked
+    children, while it had a core to spare).
     """
     ev = _Evidence()
     parts = ({k: orjson.Fragment(v) for k, v in inventory_parts.items()} if inventory_parts is not None
              else _inventory_parts(report.inventory, ev))
+    measured = ({k: orjson.Fragment(v) for k, v in measured_parts.items()} if measured_parts is not None
+                else None)
     try:
-        data = orjson.dumps(_report_data(report, parts, ev), option=orjson.OPT_SORT_KEYS) + b"\n"
+        data = orjson.dumps(_report_data(report, parts, ev, measured), option=orjson.OPT_SORT_KEYS) + b"\n"
     except orjson.JSONEncodeError:
         return None
     keep_json(report, data)

@@ -92,8 +92,7 @@ def test_without_fork_the_work_is_done_when_asked(monkeypatch: pytest.MonkeyPatc
     assert (pid, value) == (os.getpid(), 7)
 
 
-def test_the_inventory_json_rendered_in_a_child_is_the_same_report(tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_json_rendered_in_children_is_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     truth = generate(tmp_path / "generated", services=200, seed=5)
     folder = tmp_path / "generated" / truth.inventory
     started: list[object] = []
@@ -104,9 +103,12 @@ def test_the_inventory_json_rendered_in_a_child_is_the_same_report(tmp_path: Pat
         original(self, fn, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Forked, "__init__", spy)
-    # workers and a cache entry to write: the inventory's JSON is rendered in a child
+    # workers and a cache entry to write: the inventory's JSON, then the parts known before the
+    # proposals, are rendered in children
     ahead = analyze_paths([folder], Config(), workers=2, cache=FileCache(tmp_path / "cache"))
-    assert [getattr(fn, "__name__", "") for fn in started] == (["inventory_json"] if forking.CAN_FORK else [])
+    assert [getattr(fn, "__name__", "") for fn in started] == (
+        ["inventory_json", "measured_json"] if forking.CAN_FORK else [])
+    assert ahead.proposals
     alone = analyze_paths([folder], Config(), workers=1)
     assert render_json_bytes(ahead) == render_json_bytes(alone)
     assert render_json_bytes(ahead, pretty=True) == render_json_bytes(alone, pretty=True)
@@ -115,12 +117,19 @@ def test_the_inventory_json_rendered_in_a_child_is_the_same_report(tmp_path: Pat
 def test_inventory_parts_render_the_same_json(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from advisor.exports import cache_json, inventory_json
+    from advisor.exports import cache_json, inventory_json, measured_json
 
     report = analyze_paths([Path(__file__).resolve().parents[1] / "fixtures" / "exports"], Config())
+    assert report.proposals
+    rendered = render_json_bytes(report)  # before cache_json keeps its bytes for the report
     parts = inventory_json(report.inventory)
     assert parts is not None and set(parts) >= {"dependencies", "resources", "unresolved", "inputs"}
-    assert cache_json(report, parts) == render_json_bytes(report)
+    assert cache_json(report, parts) == rendered
+    # the parts known before the proposals, from the report as it was then
+    measured = measured_json(replace(report, proposals=(), settings={}))
+    assert measured is not None and set(measured) == {"services", "clusters", "coupling", "metrics"}
+    assert cache_json(report, parts, measured) == rendered
+    assert cache_json(report, None, measured) == rendered
     # a value beyond orjson's range: no parts, and the report still renders (the slow way)
     first, *rest = report.inventory.inputs
     huge = replace(report, inventory=replace(report.inventory, inputs=(replace(first, documents=2**70), *rest)))
