@@ -436,6 +436,22 @@ def _read_one(job: _Job) -> _Read | tuple[bool, bytes]:
     return False, data
 
 
+def _read_here(job: _Job) -> _Read:
+    """Read one file, or one part of it, in this process: as :func:`_read_one`, without unpickling
+    again what it has just pickled for the cache."""
+    item, ctx, options, cache_folder, key, part = job
+    if cache_folder is None or key is None:
+        return read_part(item, ctx, options, part)
+    cache = _cache_in(cache_folder)
+    stored = cache.get_bytes(key)
+    if stored is not None:
+        cache.touch(key)
+        return _result(job, (True, stored))
+    result = read_part(item, ctx, options, part)
+    cache.put_bytes(key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+    return result
+
+
 def _result(job: _Job, read: _Read | tuple[bool, bytes]) -> _Read:
     if isinstance(read, FileResult | Partial):
         return read
@@ -538,7 +554,7 @@ def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, wor
             return _read_in(pool, files, workers)
         with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as own:
             return _read_in(own, files, workers)
-    return [_one_file(jobs, [_result(job, _read_one(job)) for job in jobs]) for jobs in files]
+    return [_one_file(jobs, [_read_here(job) for job in jobs]) for jobs in files]
 
 
 def _one_file(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
@@ -579,7 +595,7 @@ def _read_in(pool: Executor, files: list[list[_Job]], workers: int) -> list[File
             reads[id(job)] = _result(job, future.result())
     except BrokenExecutor:
         pass
-    return [_one_file(jobs, [reads[id(job)] if id(job) in reads else _result(job, _read_one(job)) for job in jobs])
+    return [_one_file(jobs, [reads[id(job)] if id(job) in reads else _read_here(job) for job in jobs])
             for jobs in files]
 
 
