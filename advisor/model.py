@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from inventory.frozen import quick_init
 from inventory.model import Evidence, Inventory
 
 if TYPE_CHECKING:
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 1
 
 
+@quick_init
 @dataclass(frozen=True)
 class ServiceMetrics:
     """Per-service coupling metrics (Rud et al. / Bogner et al. naming).
@@ -57,6 +59,7 @@ class SystemMetrics:
     modularity: float | None = None
 
 
+@quick_init
 @dataclass(frozen=True)
 class CouplingEdge:
     """One edge of the undirected coupling graph, with what made it."""
@@ -80,6 +83,7 @@ class Cluster:
         return self.internal_weight / total if total else 0.0
 
 
+@quick_init
 @dataclass(frozen=True)
 class Signal:
     """A reason for (``direction="for"``) or against a merge, with the evidence it rests on."""
@@ -113,6 +117,7 @@ class Impact:
     extra: Mapping[str, object] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True)
 class PlanStep:
     stage: str
@@ -121,6 +126,7 @@ class PlanStep:
     risks: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Proposal:
     id: str

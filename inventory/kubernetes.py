@@ -29,6 +29,7 @@ from inventory.addresses import find_addresses, find_command_addresses, is_stron
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
 from inventory.documents import Document, SharedUse, kind_of, list_item_spans
+from inventory.frozen import quick_init
 from inventory.model import Address, Claim, EntityRecord, EntityRole, Evidence, Fragment, NamedTarget, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
 from inventory.quantities import parse_cpu, parse_memory
@@ -84,6 +85,7 @@ def recognise(data: object) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
 class EnvVar:
     name: str
@@ -94,6 +96,7 @@ class EnvVar:
     addresses: tuple[Address, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Container:
     name: str
@@ -106,6 +109,7 @@ class Container:
     memory: int | None
 
 
+@quick_init
 @dataclass(frozen=True)
 class Workload:
     kind: str
@@ -140,6 +144,7 @@ class Workload:
             c.env_from or any(v.config_map for v in c.env) for c in self.containers)
 
 
+@quick_init
 @dataclass(frozen=True)
 class KubeService:
     name: str
@@ -152,6 +157,7 @@ class KubeService:
     location: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class ConfigEntry:
     key: str
@@ -159,6 +165,7 @@ class ConfigEntry:
     addresses: tuple[tuple[Address, str, str], ...]  # (address, location, config key)
 
 
+@quick_init
 @dataclass(frozen=True)
 class KubeConfigMap:
     name: str
@@ -167,6 +174,7 @@ class KubeConfigMap:
     location: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Route:
     """An Ingress or VirtualService sending traffic to Services."""

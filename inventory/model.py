@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Literal
 
+from inventory.frozen import quick_init
 from inventory.lazy import cached_property
 
 DependencyKind = Literal["sync", "async", "datastore", "declared"]
@@ -55,6 +56,7 @@ READER_BASIS: Mapping[str, str] = {
 }
 
 
+@quick_init
 @dataclass(frozen=True)
 class Evidence:
     """Where a fact came from: the reader, a location a person can open, and what was seen.
@@ -98,6 +100,7 @@ def sorted_evidence(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
     return tuple(sorted(evidence, key=_natural_order))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Skipped:
     """An input (a file, or one document of it) that was not used, and why."""
@@ -136,6 +139,7 @@ class InputAccount:
 EntityRole = Literal["service", "database", "cache", "search", "storage", "broker", "topic", "queue", "other"]
 
 
+@quick_init
 @dataclass(frozen=True)
 class EntityRecord:
     """A service or resource as one source names it, before identity resolution.
@@ -171,6 +175,7 @@ class EntityRecord:
     claim_keys: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Address:
     """A network reference found in a string: the host (and what came with it)."""
@@ -183,6 +188,7 @@ class Address:
     form: str = "hostport"
 
 
+@quick_init
 @dataclass(frozen=True)
 class NamedTarget:
     """A reference by name rather than by network address (catalog refs, topics, compose deps).
@@ -199,6 +205,7 @@ class NamedTarget:
     create: bool = False
 
 
+@quick_init
 @dataclass(frozen=True)
 class Claim:
     """One source's statement that ``source`` (an entity key) depends on ``target``.
@@ -255,6 +262,7 @@ class Fragment:
 # --------------------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
 class Service:
     """One logical service, joined across every source that mentions it."""
@@ -279,6 +287,7 @@ class Service:
     evidence: tuple[Evidence, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Resource:
     """A datastore, broker, topic or queue that services use."""
@@ -299,6 +308,7 @@ class Resource:
     evidence: tuple[Evidence, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True)
 class Dependency:
     """``source`` depends on ``target`` (both ids), with every piece of evidence for it.
@@ -325,6 +335,7 @@ class Dependency:
         return tuple(sorted({e.basis for e in self.evidence}))
 
 
+@quick_init
 @dataclass(frozen=True)
 class Unresolved:
     """A reference to something that is not in the inventory."""
@@ -335,6 +346,7 @@ class Unresolved:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class Join:
     """Identity resolution joined ``names`` (as their sources spell them) into service ``id``."""

@@ -68,7 +68,10 @@ class InputFile:
                     f"is {size:,} bytes, more than the {limits.max_file_bytes:,}-byte limit per file; it was not read",
                 )
             with open(self.path, "rb") as fh:
-                raw = fh.read(limits.max_file_bytes + 1)
+                # its size, not the limit: a buffer of the limit's size costs a few times the read
+                raw = fh.read(size + 1)
+                if len(raw) > size:  # it grew meanwhile
+                    raw += fh.read(limits.max_file_bytes + 1 - len(raw))
         if self.location.endswith(".gz") or raw[:2] == b"\x1f\x8b":
             raw = _gunzip(raw, self.location, limits)
         if len(raw) > limits.max_file_bytes:

@@ -1,0 +1,66 @@
+"""Frozen dataclasses built faster.
+
+A frozen dataclass's generated ``__init__`` stores each field through ``object.__setattr__`` (its
+own ``__setattr__`` refuses): a call per field. The readers and the resolver build about a million
+such values on 20,000 services (environment variables, evidence, claims, dependencies), and that
+way of storing took 0.77 µs for a value of six fields where writing the instance's ``__dict__``
+directly takes 0.31 µs. :func:`quick_init` gives a frozen dataclass that second ``__init__``:
+the same parameters, defaults and default factories, the same instance afterwards (equality,
+hashing, pickling and ``repr`` are the dataclass's own, untouched).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+#: Stands for "not given" where a field has a default factory, as in the dataclass's own __init__.
+_NOT_GIVEN = object()
+
+#: The dataclass's own ``__init__`` of every class given a quick one (the reference for the tests).
+ORIGINAL_INITS: dict[type, Any] = {}
+
+_OWN_NAMES = ("_NOT_GIVEN", "_default_", "_factory_", "_own_dict")
+
+
+def quick_init(cls: type[_T]) -> type[_T]:
+    """Replace the ``__init__`` of frozen dataclass ``cls`` with one that writes the instance's
+    ``__dict__``. Only for plain frozen dataclasses: no ``__post_init__``, no slots, no keyword-only
+    or ``init=False`` fields (a TypeError says which)."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        raise TypeError(f"{cls.__name__} is not a frozen dataclass")
+    if hasattr(cls, "__post_init__") or "__slots__" in cls.__dict__:
+        raise TypeError(f"{cls.__name__} has __post_init__ or slots")
+    namespace: dict[str, Any] = {"_NOT_GIVEN": _NOT_GIVEN}
+    signature: list[str] = []
+    body: list[str] = []
+    for i, f in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
+        if not f.init or f.kw_only:
+            raise TypeError(f"{cls.__name__}.{f.name} is keyword-only or not set by __init__")
+        name = f.name
+        if name.startswith(_OWN_NAMES) or name == "self":
+            raise TypeError(f"{cls.__name__}.{name} clashes with a name of the quick __init__")
+        if f.default is not dataclasses.MISSING:
+            namespace[f"_default_{i}"] = f.default
+            signature.append(f"{name}=_default_{i}")
+            body.append(f"    _own_dict[{name!r}] = {name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            namespace[f"_factory_{i}"] = f.default_factory
+            signature.append(f"{name}=_NOT_GIVEN")
+            body.append(f"    _own_dict[{name!r}] = _factory_{i}() if {name} is _NOT_GIVEN else {name}")
+        else:
+            signature.append(name)
+            body.append(f"    _own_dict[{name!r}] = {name}")
+    source = (f"def __init__(self, {', '.join(signature)}):\n    _own_dict = self.__dict__\n"
+              + "\n".join(body or ["    pass"]))
+    exec(source, namespace)  # noqa: S102 - the text above, made of the class's own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__doc__ = cls.__init__.__doc__
+    ORIGINAL_INITS[cls] = cls.__init__
+    cls.__init__ = init  # type: ignore[misc]
+    return cls

@@ -1,0 +1,78 @@
+"""The quick ``__init__`` of frozen dataclasses (:mod:`inventory.frozen`) builds what theirs does."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+
+import pytest
+
+import advisor.model  # noqa: F401  (registers its classes)
+import inventory.kubernetes  # noqa: F401
+import inventory.model  # noqa: F401
+from inventory.frozen import ORIGINAL_INITS, quick_init
+
+
+def _instances(cls: type) -> tuple[object, object]:
+    """An instance by the quick __init__ and one by the dataclass's own, from the same arguments:
+    a distinct object per required field, the defaults left to each."""
+    required = [object() for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING
+                and f.default_factory is dataclasses.MISSING]
+    quick = cls(*required)
+    own = object.__new__(cls)
+    ORIGINAL_INITS[cls](own, *required)
+    return quick, own
+
+
+@pytest.mark.parametrize("cls", sorted(ORIGINAL_INITS, key=lambda c: c.__qualname__), ids=lambda c: c.__name__)
+def test_the_quick_init_builds_what_the_dataclass_init_builds(cls: type) -> None:
+    quick, own = _instances(cls)
+    assert vars(quick) == vars(own)
+    assert list(vars(quick)) == [f.name for f in dataclasses.fields(cls)]  # the same order, for repr and pickle
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(quick, dataclasses.fields(cls)[0].name, None)
+
+
+@quick_init
+@dataclass(frozen=True)
+class Value:
+    name: str
+    count: int = 0
+    tags: tuple[str, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def test_defaults_factories_and_keywords() -> None:
+    a, b = Value("a"), Value("a")
+    assert a == b and Value("x", 1) == Value(name="x", count=1)
+    assert a.extra == {} and a.extra is not b.extra  # a new one each time, as with the dataclass
+    given: dict[str, str] = {"k": "v"}
+    assert Value("a", extra=given).extra is given
+    assert repr(Value("a", 2)) == "Value(name='a', count=2, tags=(), extra={})"
+    assert pickle.loads(pickle.dumps(Value("p", 3, ("t",)))) == Value("p", 3, ("t",))
+    with pytest.raises(TypeError):
+        Value()  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Value("a", 1, (), {}, 5)  # type: ignore[call-arg]
+
+
+def test_only_plain_frozen_dataclasses() -> None:
+    @dataclass
+    class Mutable:
+        x: int
+
+    @dataclass(frozen=True)
+    class Checked:
+        x: int
+
+        def __post_init__(self) -> None:
+            pass
+
+    @dataclass(frozen=True)
+    class KeywordOnly:
+        x: int = field(kw_only=True)
+
+    for cls in (Mutable, Checked, KeywordOnly):
+        with pytest.raises(TypeError):
+            quick_init(cls)
