@@ -62,5 +62,5 @@ def quick_init(cls: type[_T]) -> type[_T]:
     init.__module__ = cls.__module__
     init.__doc__ = cls.__init__.__doc__
     ORIGINAL_INITS[cls] = cls.__init__
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls
