@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import advisor.model  # noqa: F401  (registers its classes)
-import inventory.kubernetes  # noqa: F401
+import inventory.kubernetes
 import inventory.model  # noqa: F401
 from inventory.frozen import ORIGINAL_INITS, quick_init
 
