@@ -241,7 +241,9 @@ class _Ahead:
     :mod:`advisor.forking`), when there will be JSON to render: the inventory's parts (about half
     of it) while the coupling graph is built, and the parts known once the metrics are (services,
     clusters, coupling) while the proposals are worked out. In each of those stages this process
-    works alone."""
+    works alone. The second child is forked only once the first has exited, so that at most one
+    holds pages of its own at a time; if the first is still at work (a busy machine), the store
+    renders those parts itself."""
 
     def __init__(self) -> None:
         self.inventory: Forked[dict[str, bytes] | None] | None = None
@@ -252,7 +254,7 @@ class _Ahead:
             self.inventory = Forked(inventory_json, inventory)
 
     def start_measured(self, report: Report) -> None:
-        if CAN_FORK:
+        if CAN_FORK and (self.inventory is None or self.inventory.finished()):
             self.measured = Forked(measured_json, report)
 
     def results(self) -> tuple[dict[str, bytes] | None, dict[str, bytes] | None]:

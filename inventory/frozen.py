@@ -12,12 +12,20 @@ hashing, pickling and ``repr`` are the dataclass's own, untouched).
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
-#: Stands for "not given" where a field has a default factory, as in the dataclass's own __init__.
-_NOT_GIVEN = object()
+class _Factory:
+    """Stands for "not given" where a field has a default factory, as in the dataclass's own
+    ``__init__`` (and shown as it shows it)."""
+
+    def __repr__(self) -> str:
+        return "<factory>"
+
+
+_NOT_GIVEN = _Factory()
 
 #: The dataclass's own ``__init__`` of every class given a quick one (the reference for the tests).
 ORIGINAL_INITS: dict[type, Any] = {}
@@ -28,16 +36,20 @@ _OWN_NAMES = ("_NOT_GIVEN", "_default_", "_factory_", "_own_dict")
 def quick_init(cls: type[_T]) -> type[_T]:
     """Replace the ``__init__`` of frozen dataclass ``cls`` with one that writes the instance's
     ``__dict__``. Only for plain frozen dataclasses: no ``__post_init__``, no slots, no keyword-only
-    or ``init=False`` fields (a TypeError says which)."""
+    or ``init=False`` fields, no ``InitVar`` (a TypeError says which)."""
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen:
         raise TypeError(f"{cls.__name__} is not a frozen dataclass")
     if hasattr(cls, "__post_init__") or "__slots__" in cls.__dict__:
         raise TypeError(f"{cls.__name__} has __post_init__ or slots")
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    own = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    if own != [f.name for f in fields]:  # an InitVar is a parameter but not a field
+        raise TypeError(f"{cls.__name__}.__init__ takes {own}, not its fields")
     namespace: dict[str, Any] = {"_NOT_GIVEN": _NOT_GIVEN}
     signature: list[str] = []
     body: list[str] = []
-    for i, f in enumerate(dataclasses.fields(cls)):  # type: ignore[arg-type]
+    for i, f in enumerate(fields):
         if not f.init or f.kw_only:
             raise TypeError(f"{cls.__name__}.{f.name} is keyword-only or not set by __init__")
         name = f.name
@@ -61,6 +73,7 @@ def quick_init(cls: type[_T]) -> type[_T]:
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
     init.__doc__ = cls.__init__.__doc__
+    init.__annotations__ = {**cls.__init__.__annotations__}
     ORIGINAL_INITS[cls] = cls.__init__
     cls.__init__ = init  # type: ignore[method-assign]
     return cls

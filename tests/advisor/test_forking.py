@@ -77,6 +77,46 @@ def test_a_child_that_finishes_within_the_timeout_gives_its_answer() -> None:
 
 
 @needs_fork
+def test_whether_a_child_has_finished() -> None:
+    slow = Forked(_slow, os.getpid())
+    assert not slow.finished()
+    slow.cancel()
+    quick = Forked(_pid_and, 1)
+    deadline = time.monotonic() + 30
+    while not quick.finished() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert quick.finished()
+    assert quick.result()[1] == 1  # not reaped by finished(): the answer is still there
+
+
+def test_the_second_child_waits_for_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most one child holds pages of its own at a time: while the inventory's is still at work,
+    the parts known before the proposals are left to the store."""
+    from advisor.api import _Ahead
+
+    started: list[str] = []
+    monkeypatch.setattr(forking, "CAN_FORK", True)
+    monkeypatch.setattr("advisor.api.CAN_FORK", True)
+
+    class Child:
+        def __init__(self, fn: Callable[..., object], *args: object) -> None:
+            started.append(getattr(fn, "__name__", ""))
+            self.done = False
+
+        def finished(self) -> bool:
+            return self.done
+
+    monkeypatch.setattr("advisor.api.Forked", Child)
+    ahead = _Ahead()
+    ahead.start_inventory(object())  # type: ignore[arg-type]
+    ahead.start_measured(object())  # type: ignore[arg-type]
+    assert started == ["inventory_json"] and ahead.measured is None
+    ahead.inventory.done = True  # type: ignore[union-attr]
+    ahead.start_measured(object())  # type: ignore[arg-type]
+    assert started == ["inventory_json", "measured_json"]
+
+
+@needs_fork
 def test_a_cancelled_child_is_gone() -> None:
     slow = Forked(_slow, os.getpid())
     pid = slow._pid
@@ -103,6 +143,8 @@ def test_the_json_rendered_in_children_is_the_same_report(tmp_path: Path, monkey
         original(self, fn, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Forked, "__init__", spy)
+    # the first child has always finished when the second is due (a busy machine could delay it)
+    monkeypatch.setattr(Forked, "finished", lambda self: self._pid is None or forking._exited_within(self._pid, 30))
     # workers and a cache entry to write: the inventory's JSON, then the parts known before the
     # proposals, are rendered in children
     ahead = analyze_paths([folder], Config(), workers=2, cache=FileCache(tmp_path / "cache"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import pytest
 
@@ -30,8 +31,19 @@ def test_the_quick_init_builds_what_the_dataclass_init_builds(cls: type) -> None
     quick, own = _instances(cls)
     assert vars(quick) == vars(own)
     assert list(vars(quick)) == [f.name for f in dataclasses.fields(cls)]  # the same order, for repr and pickle
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        setattr(quick, dataclasses.fields(cls)[0].name, None)
+    def shown(init: object) -> list[tuple[str, object, object, str]]:  # what a reader of the signature sees
+        return [(p.name, p.kind, p.annotation, repr(p.default))
+                for p in inspect.signature(init).parameters.values()]  # type: ignore[arg-type]
+
+    assert shown(cls.__init__) == shown(ORIGINAL_INITS[cls])
+    # by keyword, and through dataclasses.replace (which calls __init__ with every field)
+    by_name = cls(**vars(quick))
+    assert vars(by_name) == vars(quick)
+    first = dataclasses.fields(cls)[0].name
+    changed = dataclasses.replace(quick, **{first: "changed"})
+    assert getattr(changed, first) == "changed"
+    rest = {k: v for k, v in vars(quick).items() if k != first}
+    assert {k: v for k, v in vars(changed).items() if k != first} == rest
 
 
 @quick_init
@@ -73,6 +85,11 @@ def test_only_plain_frozen_dataclasses() -> None:
     class KeywordOnly:
         x: int = field(kw_only=True)
 
-    for cls in (Mutable, Checked, KeywordOnly):
+    @dataclass(frozen=True)
+    class WithInitVar:
+        x: int
+        y: InitVar[int] = 0
+
+    for cls in (Mutable, Checked, KeywordOnly, WithInitVar):
         with pytest.raises(TypeError):
             quick_init(cls)
