@@ -133,7 +133,11 @@ def test_upload_browse_decide_and_export(browser: Any, server: str) -> None:
     open_page(page, "Proposals")
     card = page.locator(f".st-key-proposal_{PROPOSAL}")
     card.get_by_text("Evidence:").first.click()
+    settle(page)
     card.get_by_text("Impact").click()
+    # opening the expander reruns the page: filling the form before that run is drawn can lose the
+    # reason on a busy machine (the form is drawn again empty, and the submit asks for a reason)
+    settle(page)
     card.get_by_label("Reason (what a reviewer reads later)").fill("one team, one database, a sync cycle")
     card.get_by_role("button", name="Record").click()
     page.get_by_text(f"{PROPOSAL}: Recorded: accepted").wait_for(timeout=30_000)
