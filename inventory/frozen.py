@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
+
 class _Factory:
     """Stands for "not given" where a field has a default factory, as in the dataclass's own
     ``__init__`` (and shown as it shows it)."""
