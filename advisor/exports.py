@@ -134,11 +134,7 @@ def inventory_json(inventory: Inventory) -> dict[str, bytes] | None:
     """The compact JSON of the report parts that depend on ``inventory`` alone (dependencies,
     resources, unresolved references, inputs, ...), by key, for :func:`cache_json`; None when a
     value is out of orjson's range (the report is then rendered the slow way)."""
-    try:
-        return {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
-                for k, v in _inventory_parts(inventory, _Evidence()).items()}
-    except orjson.JSONEncodeError:
-        return None
+    return _dumped(_inventory_parts(inventory, _Evidence()))
 
 
 def report_as_dict(report: Report) -> dict[str, Any]:
@@ -175,9 +171,13 @@ def measured_json(report: Report) -> dict[str, bytes] | None:
     """The compact JSON of the report parts known before its proposals (services with their
     metrics, clusters, the coupling list, the system metrics), by key, for :func:`cache_json`:
     ``report`` may have no proposals yet. None when a value is out of orjson's range."""
+    return _dumped(_measured_parts(report, _Evidence()))
+
+
+def _dumped(parts: Mapping[str, Any]) -> dict[str, bytes] | None:
+    """Each part as compact JSON with sorted keys; None when a value is out of orjson's range."""
     try:
-        return {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
-                for k, v in _measured_parts(report, _Evidence()).items()}
+        return {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS) for k, v in parts.items()}
     except orjson.JSONEncodeError:
         return None
 

@@ -419,10 +419,12 @@ _Job = tuple[InputFile, FileContext, ReadOptions, str | None, str | None, tuple[
 _Read = FileResult | Partial
 
 
-def _read_one(job: _Job) -> _Read | tuple[bool, bytes]:
+def _read_one(job: _Job, *, here: bool = False) -> _Read | tuple[bool, bytes]:
     """Read one file, or one part of it. With a cache the result travels pickled, ``(from the
     cache, pickle)``: it is pickled once, for the cache and for the way back from a worker process,
-    and an entry found in the cache goes back as it was stored, without being unpickled here first."""
+    and an entry found in the cache goes back as it was stored, without being unpickled here first.
+    ``here``: read in the process that uses the result, which it gets as such (what was just
+    pickled for the cache is not unpickled again)."""
     item, ctx, options, cache_folder, key, part = job
     if cache_folder is None or key is None:
         return read_part(item, ctx, options, part)
@@ -430,26 +432,18 @@ def _read_one(job: _Job) -> _Read | tuple[bool, bytes]:
     stored = cache.get_bytes(key)
     if stored is not None:
         cache.touch(key)  # used: the last to go when the cache is trimmed
-        return True, stored
-    data = pickle.dumps(read_part(item, ctx, options, part), protocol=pickle.HIGHEST_PROTOCOL)
+        return _result(job, (True, stored)) if here else (True, stored)
+    result = read_part(item, ctx, options, part)
+    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     cache.put_bytes(key, data)
-    return False, data
+    return result if here else (False, data)
 
 
 def _read_here(job: _Job) -> _Read:
-    """Read one file, or one part of it, in this process: as :func:`_read_one`, without unpickling
-    again what it has just pickled for the cache."""
-    item, ctx, options, cache_folder, key, part = job
-    if cache_folder is None or key is None:
-        return read_part(item, ctx, options, part)
-    cache = _cache_in(cache_folder)
-    stored = cache.get_bytes(key)
-    if stored is not None:
-        cache.touch(key)
-        return _result(job, (True, stored))
-    result = read_part(item, ctx, options, part)
-    cache.put_bytes(key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-    return result
+    """:func:`_read_one` in the process that uses the result."""
+    read = _read_one(job, here=True)
+    assert isinstance(read, FileResult | Partial)
+    return read
 
 
 def _result(job: _Job, read: _Read | tuple[bool, bytes]) -> _Read:
