@@ -17,7 +17,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from advisor.analysis import analyze_inventory
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
 from advisor.exports import cache_json, inventory_json, keep_json, measured_json
@@ -30,7 +29,7 @@ from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
 from inventory.options import ReadOptions
-from inventory.reading import file_keys, parts_of, read_inputs, resolve_results, worker_context
+from inventory.reading import file_keys, parts_of, preload, read_inputs, resolve_results, worker_context
 from inventory.sources import InputSet, collect, from_uploads
 
 #: Whole reports kept in the cache, the most recently written or used: each serves only the very
@@ -105,8 +104,16 @@ def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
         yield pool
 
 
-#: What the fork server imports once for the workers (see :func:`inventory.reading.worker_context`).
+#: What the fork server imports once for the workers (see :func:`inventory.reading.worker_context`);
+#: forked workers import the last two while this process resolves (see :func:`_analyze_read`).
 _WORKER_MODULES = ("inventory.reading", "advisor.stability", "advisor.metrics")
+
+
+def _load_analysis() -> None:
+    """Import the analysis (networkx and igraph with it: about 0.15 s). Not at this module's import:
+    a run's workers are forked first, and hash its files while this process imports (a forked worker
+    then needs none of it until the stability runs and the metrics)."""
+    import advisor.analysis  # noqa: F401
 
 
 def _advisor_version() -> str:
@@ -137,6 +144,8 @@ def _default_workers(inputs: InputSet, options: ReadOptions) -> int:
 def analyze(inventory: Inventory, config: Config | None = None, *, timings: dict[str, float] | None = None,
             progress: bool = False) -> Report:
     """Analyse an already-read inventory."""
+    from advisor.analysis import analyze_inventory
+
     stages = Stages(timings if timings is not None else {}, show=progress)
     with without_cycle_collection():
         return analyze_inventory(inventory, config or Config(), stages=stages)
@@ -197,24 +206,26 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
     repositories: list[str | os.PathLike[str]] = list(git) if git else list(config.co_change.repositories)
     keys: list[str | None] | None = None
     run_key: str | None = None
-    if cache is not None and cache.enabled:
-        with stages.stage("digest", f"{len(inputs.files):,} files"):
-            keys = file_keys(inputs, options, cache)
-        if not sources and not repositories and None not in keys:
-            # nothing but files: a run over the very same files and configuration gives the same report
-            run_key = cache.key(["report", _advisor_version(), repr(config), repr(inputs.skipped),
-                                 repr(sorted(inputs.dotenv_locations.items())), *(k or "" for k in keys)])
-            previous = _cached_report(cache, run_key)
-            if previous is not None:
-                for key in filter(None, keys):  # its files count as used too: the last to go when trimming
-                    cache.touch(key)
-                if progress:
-                    print(f"advisor: nothing changed since the last run; its report is reused (cache {cache.folder})",
-                          file=sys.stderr)
-                return previous
     ahead = _Ahead()
     try:
+        # the workers first: they hash the files for the cache while this process imports the analysis
         with _worker_pool(n, inputs) as pool:
+            if cache is not None and cache.enabled:
+                with stages.stage("digest", f"{len(inputs.files):,} files"):
+                    keys = file_keys(inputs, options, cache, pool=pool, workers=n, meanwhile=_load_analysis)
+                if not sources and not repositories and None not in keys:
+                    # nothing but files: a run over the very same files and configuration gives the same report
+                    run_key = cache.key(["report", _advisor_version(), repr(config), repr(inputs.skipped),
+                                         repr(sorted(inputs.dotenv_locations.items())), *(k or "" for k in keys)])
+                    previous = _cached_report(cache, run_key)
+                    if previous is not None:
+                        for key in filter(None, keys):  # its files count as used too: the last to go when trimming
+                            cache.touch(key)
+                        if progress:
+                            print("advisor: nothing changed since the last run; its report is reused "
+                                  f"(cache {cache.folder})", file=sys.stderr)
+                        return previous
+            _load_analysis()
             report = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache,
                                    keys, progress, ahead=ahead if run_key is not None else None)
         if run_key is not None and cache is not None:
@@ -290,6 +301,10 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         used: set[str] = set()
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool, used_keys=used)
+    if pool is not None:  # the workers sit out resolving: they import what their next jobs need meanwhile
+        for _ in range(n):
+            with suppress(Exception):
+                pool.submit(preload, _WORKER_MODULES)
     if cache is not None and keys is not None and any(
             k is not None and not r.cached for r, k in zip(results, keys, strict=True)):
         cache.trim(keep=used)  # new entries were written: the least recently used others may go
@@ -302,6 +317,8 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     if sources:
         with stages.stage("live", ", ".join(s.kind for s in sources)):
             live_fragments, failed = read_live_sources(sources, options)
+    from advisor.analysis import analyze_inventory
+
     with stages.stage("resolve", f"{sum(len(r.fragments) for r in results):,} fragments"):
         inventory = resolve_results(inputs, results, options, extra_fragments=live_fragments, extra_skipped=failed,
                                     extra_accounts=live_accounts(live_fragments, failed))

@@ -12,12 +12,14 @@ that cannot be opened or decoded is one skipped entry and never stops the others
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import pickle
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 
@@ -501,18 +503,43 @@ def _joined_parts(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
     return whole
 
 
-def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache) -> list[str | None]:
-    """The cache key of every input file, in :func:`read_inputs` order (None: not cacheable)."""
-    keys: list[str | None] = []
-    for item, ctx in _contexts(inputs):
-        if not cache.enabled or _oversized(item, options):
-            keys.append(None)
-            continue
-        try:
-            keys.append(_cache_key(cache, item, ctx, options))
-        except OSError:
-            keys.append(None)
-    return keys
+def _key_or_none(cache: FileCache, item: InputFile, ctx: FileContext, options: ReadOptions) -> str | None:
+    if not cache.enabled or _oversized(item, options):
+        return None
+    try:
+        return _cache_key(cache, item, ctx, options)
+    except OSError:
+        return None
+
+
+def _keys_in_worker(jobs: Sequence[tuple[InputFile, FileContext, ReadOptions, str]]) -> list[str | None]:
+    return [_key_or_none(_cache_in(folder), item, ctx, options) for item, ctx, options, folder in jobs]
+
+
+def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache, *, pool: Executor | None = None,
+              workers: int = 1, meanwhile: Callable[[], object] | None = None) -> list[str | None]:
+    """The cache key of every input file, in :func:`read_inputs` order (None: not cacheable).
+
+    With a ``pool`` (of ``workers`` processes), the files on disk are hashed in its workers, in
+    chunks, and ``meanwhile`` is called here while they do (the caller's own start-up work: the
+    workers start the run earlier). The keys are the same either way."""
+    contexts = _contexts(inputs)
+    keys: dict[int, str | None] = {}
+    pending: list[tuple[list[int], Future[list[str | None]]]] = []
+    if pool is not None and cache.enabled:
+        on_disk = [i for i, (item, _) in enumerate(contexts) if item.data is None]  # not sent there in full
+        per = max(1, -(-len(on_disk) // (workers * 4)))
+        chunks = [on_disk[i:i + per] for i in range(0, len(on_disk), per)]
+        folder = str(cache.folder)
+        with suppress(Exception):  # a broken pool: the rest are hashed here
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(_keys_in_worker, [(*contexts[i], options, folder) for i in chunk])))
+    if meanwhile is not None:
+        meanwhile()
+    for chunk, future in pending:
+        with suppress(Exception):  # a worker lost: its chunk is hashed here
+            keys.update(zip(chunk, future.result(), strict=True))
+    return [keys[i] if i in keys else _key_or_none(cache, item, ctx, options) for i, (item, ctx) in enumerate(contexts)]
 
 
 def read_inputs(inputs: InputSet, options: ReadOptions = DEFAULT_OPTIONS, *, workers: int = 1,
@@ -557,6 +584,12 @@ def _one_file(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
         assert isinstance(read, FileResult)  # a file read whole
         return read
     return _joined_parts(jobs, reads)
+
+
+def preload(modules: Sequence[str]) -> None:
+    """Import ``modules``: in a worker, ahead of the jobs that will need them."""
+    for name in modules:
+        importlib.import_module(name)
 
 
 def worker_context(preload: Sequence[str] = ("inventory.reading",)) -> BaseContext | None:

@@ -230,3 +230,27 @@ def test_an_analysis_among_other_threads_starts_its_workers_from_a_fork_server(
     worker.join(300)
     assert started == ["ForkServerContext"]
     assert seen["report"] == here
+
+
+def test_preload_imports_the_modules_a_worker_will_need() -> None:
+    import subprocess
+    import sys
+
+    from advisor.api import _WORKER_MODULES
+
+    code = ("import sys; from inventory.reading import preload; preload(sys.argv[1:]); "
+            "assert all(m in sys.modules for m in sys.argv[1:]) and 'networkx' in sys.modules")
+    assert "networkx" not in _WORKER_MODULES
+    subprocess.run([sys.executable, "-c", code, *_WORKER_MODULES], check=True, timeout=120)
+
+
+def test_the_api_imports_no_analysis_before_its_workers_are_forked() -> None:
+    """A run's workers are forked as it starts and hash the files while the command imports the
+    analysis (see advisor.api._load_analysis): that only pays while importing the API and the CLI
+    leaves networkx and igraph out."""
+    import subprocess
+    import sys
+
+    code = ("import sys, advisor.cli, advisor.api; "
+            "assert not {'networkx', 'igraph', 'advisor.analysis'} & set(sys.modules), sorted(sys.modules)")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

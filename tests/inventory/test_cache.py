@@ -69,3 +69,45 @@ def test_a_cache_folder_others_can_write_to_is_not_used(tmp_path: Path) -> None:
     (folder / "orders.yaml").write_text(APP)
     assert _read(folder, FileCache(shared))[0] == [False]
     assert list(shared.iterdir()) == []
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "inventory"
+
+
+def test_keys_hashed_by_workers_are_the_keys_hashed_here(tmp_path: Path) -> None:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from dataclasses import replace
+
+    from inventory.reading import file_keys
+
+    options = ReadOptions()
+    inputs = collect([EXAMPLE], options.limits)
+    cache = FileCache(tmp_path / "cache")
+    here = file_keys(inputs, options, cache)
+    assert len(here) == len(inputs.files) > 4 and None not in here
+    assert len(set(here)) == len(here)
+    calls: list[int] = []
+    with ProcessPoolExecutor(2) as pool:
+        there = file_keys(inputs, options, cache, pool=pool, workers=2, meanwhile=lambda: calls.append(1))
+        # a file over the size limit by the time it is hashed (it grew since it was listed): no key
+        small = replace(options, limits=replace(options.limits, max_file_bytes=1500))
+        sizes = [os.path.getsize(f.path or "") for f in inputs.files]
+        assert min(sizes) <= 1500 < max(sizes)
+        limited = file_keys(inputs, small, cache, pool=pool, workers=2)
+    assert there == here and calls == [1]
+    assert limited == [file_keys(inputs, small, cache)[i] for i in range(len(sizes))]
+    assert [k is None for k in limited] == [s > 1500 for s in sizes]
+
+    class Broken:  # a pool that takes no jobs, or loses them: the files are hashed here
+        def __init__(self, refuse: bool) -> None:
+            self.refuse = refuse
+
+        def submit(self, fn: object, *args: object) -> Future[object]:
+            if self.refuse:
+                raise RuntimeError("broken")
+            failed: Future[object] = Future()
+            failed.set_exception(RuntimeError("a worker died"))
+            return failed
+
+    for refuse in (True, False):
+        assert file_keys(inputs, options, cache, pool=Broken(refuse), workers=2) == here  # type: ignore[arg-type]
