@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
+import io
 import pickle
 from dataclasses import InitVar, dataclass, field
 
@@ -13,6 +15,7 @@ import advisor.model  # noqa: F401  (registers its classes)
 import inventory.kubernetes
 import inventory.model  # noqa: F401
 from inventory.frozen import ORIGINAL_INITS, quick_init
+from inventory.lazy import cached_property
 
 
 def _instances(cls: type) -> tuple[object, object]:
@@ -93,3 +96,47 @@ def test_only_plain_frozen_dataclasses() -> None:
     for cls in (Mutable, Checked, KeywordOnly, WithInitVar):
         with pytest.raises(TypeError):
             quick_init(cls)
+
+
+@pytest.mark.parametrize("cls", sorted(ORIGINAL_INITS, key=lambda c: c.__qualname__), ids=lambda c: c.__name__)
+def test_pickled_by_its_fields_and_rebuilt_the_same(cls: type) -> None:
+    values = [f"v{i}" for i, f in enumerate(dataclasses.fields(cls)) if f.default is dataclasses.MISSING
+              and f.default_factory is dataclasses.MISSING]
+    value = cls(*values)
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    back = pickle.loads(data)
+    assert type(back) is cls and back == value and vars(back) == vars(value)
+    assert list(vars(back)) == [f.name for f in dataclasses.fields(cls)]
+    # smaller than the default, which pickles the field names with the values
+    out = io.BytesIO()
+    usual = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    usual.dispatch_table = {}  # copyreg's table left out: the dataclass's own pickling
+    usual.dump(value)
+    assert pickle.loads(out.getvalue()) == value
+    assert len(data) < len(out.getvalue())
+
+
+@quick_init
+@dataclass(frozen=True)
+class Cached:
+    x: int
+
+    @cached_property
+    def twice(self) -> int:
+        return self.x * 2
+
+
+@dataclass(frozen=True)
+class Wider(Value):
+    more: int = 0
+
+
+def test_a_cached_value_is_not_pickled_and_a_subclass_pickles_as_usual() -> None:
+    value = Cached(21)
+    assert value.twice == 42 and "twice" in vars(value)
+    back = pickle.loads(pickle.dumps(value))
+    assert "twice" not in vars(back) and back.twice == 42 and back == value
+    wider = Wider("w", 1, (), {}, 5)
+    again = pickle.loads(pickle.dumps(wider))
+    assert type(again) is Wider and again == wider and again.more == 5
+    assert copy.copy(wider) == wider and copy.deepcopy(value) == value
