@@ -94,8 +94,9 @@ def without_cycle_collection() -> Iterator[None]:
 
 @contextmanager
 def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
-    """The worker processes of one analysis: they parse the files, then stay for the stability runs
-    (see :func:`advisor.analysis.analyze_inventory`). None when the files are read in this process."""
+    """The worker processes of one analysis: they hash the files for the cache (see
+    :func:`_analyze_inputs`), parse them, then stay for the stability runs (see
+    :func:`advisor.analysis.analyze_inventory`). None when the files are read in this process."""
     if n <= 1:
         yield None
         return
@@ -114,6 +115,13 @@ def _load_analysis() -> None:
     a run's workers are forked first, and hash its files while this process imports (a forked worker
     then needs none of it until the stability runs and the metrics)."""
     import advisor.analysis  # noqa: F401
+
+
+def _hashing_pool(pool: Executor | None) -> Executor | None:
+    """The pool to hash the files in: only while the analysis is still to be imported, the work this
+    process does meanwhile. Where it is imported already (the dashboard's server), the files are
+    hashed here as before, so that a report found in the cache starts no worker process."""
+    return pool if "advisor.analysis" not in sys.modules else None
 
 
 def _advisor_version() -> str:
@@ -212,7 +220,9 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
         with _worker_pool(n, inputs) as pool:
             if cache is not None and cache.enabled:
                 with stages.stage("digest", f"{len(inputs.files):,} files"):
-                    keys = file_keys(inputs, options, cache, pool=pool, workers=n, meanwhile=_load_analysis)
+                    hashing = _hashing_pool(pool)
+                    keys = file_keys(inputs, options, cache, pool=hashing, workers=n,
+                                     meanwhile=_load_analysis if hashing is not None else None)
                 if not sources and not repositories and None not in keys:
                     # nothing but files: a run over the very same files and configuration gives the same report
                     run_key = cache.key(["report", _advisor_version(), repr(config), repr(inputs.skipped),

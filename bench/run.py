@@ -31,7 +31,9 @@ Usage::
     python -m bench.run --sizes 1000 --shapes 1000     # also one file and one List of 1,000 services
 
 Every number comes from one run on one machine, which may be busy: the load average at the start
-is recorded next to the figures.
+is recorded next to the figures. The ratio to the baseline, which moves most with the load (the
+baseline needs one core, the command two), is also given as the median of ``--repeat`` pairs of the
+two measured one after the other (default 3).
 """
 
 from __future__ import annotations
@@ -201,6 +203,9 @@ def measure_size(services: int, seed: int, workers: int | None, keep: bool, *, a
             again = _get(_child(["cli", folder, "--once"], timeout), "seconds")
             if again_base and again is not None:
                 pairs.append((again_base, again))
+            else:
+                print(f"[bench] {services} services: a repeated pair failed and is left out", file=sys.stderr,
+                      flush=True)
         ratios = [round(c / b, 3) for b, c in pairs]
         entry["pairs"] = [[b, c] for b, c in pairs]
         entry["ratio_median"] = round(statistics.median(ratios), 2)
@@ -312,11 +317,13 @@ def render_markdown(results: dict[str, object]) -> str:
         "command and its workers. Ratio = `advisor analyze` / baseline, wall clock (issue 7: at most 1 at "
         "20,000 services), of the first pair measured; with `--repeat N` the baseline and the command's first "
         "run are measured again, one after the other, N-1 more times, and the median ratio of the pairs and "
-        "their range are given beside it (the machine is shared: one pair moves with its load). Second run: the same command again, unchanged files reused from the parse cache "
+        "their range are given beside it (the machine is shared: one pair moves with its load; the pairs "
+        "after the first are measured after the one-file change below). Second run: the same command "
+        "again, unchanged files reused from the parse cache "
         "(and the report, since nothing changed). One file changed: a third run after a comment was appended "
         "to one file, so that one file is parsed again and everything after reading runs again. "
         "In process: `analyze_paths` + `render_json_bytes` (imports excluded, but for the analysis's own "
-        "(networkx, igraph), which `analyze_paths` imports while its workers hash the files: about 0.12 s, "
+        "(networkx, igraph), which `analyze_paths` imports while its workers hash the files: about 0.15 s, "
         "in the `digest` stage), the run the stage times below come "
         "from; its CPU seconds (user + system, workers included) tell how much of a wall time was waiting "
         "for a busy machine; peak memory of that process and of its largest worker.",

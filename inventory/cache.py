@@ -91,7 +91,8 @@ class FileCache:
     def key(self, parts: Iterable[bytes | str], stream: Any | None = None) -> str:
         digest = hashlib.sha256(code_version().encode())
         for part in parts:
-            digest.update(part.encode() if isinstance(part, str) else part)
+            # surrogateescape: a file name that is not UTF-8 (as os.listdir gives it) hashes as its bytes
+            digest.update(part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part)
             digest.update(b"\0")
         if stream is not None:
             while chunk := stream.read(_CHUNK):

@@ -15,6 +15,8 @@ from that: the results the readers send back from their worker processes (and ke
 cache) were 17% larger that way, at 20,000 services 86 MB against 72 MB, and took 0.68 s to
 unpickle against 0.48 s, and 0.67 s to pickle against 0.50 s. A value cached in the instance
 (:func:`inventory.lazy.cached_property`) is not pickled: it is worked out again when asked for.
+A value whose fields lead back to itself could not be pickled this way (none does: they are plain
+data).
 """
 
 from __future__ import annotations

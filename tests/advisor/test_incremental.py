@@ -239,3 +239,25 @@ def test_a_file_read_from_the_cache_counts_as_used(tmp_path: Path) -> None:
     again = read_inputs(inputs, DEFAULT_OPTIONS, cache=FileCache(tmp_path / "cache"))
     assert all(r.cached for r in again)
     assert all(path.stat().st_mtime_ns > 10**18 for path in entries)
+
+
+def test_a_reused_report_starts_no_worker_where_the_analysis_is_imported(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's server has imported the analysis: its files are hashed in its own process, and
+    a report found in the cache needs no worker at all (a fork server would take a second to start)."""
+    import advisor.analysis  # noqa: F401  (as the dashboard's server has)
+    from advisor import api
+
+    jobs: list[str] = []
+
+    class Pool(api.ProcessPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            jobs.append(getattr(fn, "__name__", type(fn).__name__))  # pool.map submits partials
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(api, "ProcessPoolExecutor", Pool)
+    first = analyze_paths([EXAMPLE], workers=2, cache=FileCache(tmp_path / "cache"))
+    assert "_keys_in_worker" not in jobs and jobs  # read by the workers, hashed here
+    jobs.clear()
+    again = analyze_paths([EXAMPLE], workers=2, cache=FileCache(tmp_path / "cache"))
+    assert jobs == [] and render_json(again) == render_json(first)

@@ -95,7 +95,7 @@ def test_keys_hashed_by_workers_are_the_keys_hashed_here(tmp_path: Path) -> None
         assert min(sizes) <= 1500 < max(sizes)
         limited = file_keys(inputs, small, cache, pool=pool, workers=2)
     assert there == here and calls == [1]
-    assert limited == [file_keys(inputs, small, cache)[i] for i in range(len(sizes))]
+    assert limited == file_keys(inputs, small, cache)
     assert [k is None for k in limited] == [s > 1500 for s in sizes]
 
     class Broken:  # a pool that takes no jobs, or loses them: the files are hashed here
@@ -111,3 +111,16 @@ def test_keys_hashed_by_workers_are_the_keys_hashed_here(tmp_path: Path) -> None
 
     for refuse in (True, False):
         assert file_keys(inputs, options, cache, pool=Broken(refuse), workers=2) == here  # type: ignore[arg-type]
+
+
+def test_a_file_name_that_is_not_utf8_is_cached_like_any_other(tmp_path: Path) -> None:
+    folder = tmp_path / "inventory"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.yaml")  # Latin-1, as old repositories have them
+    (folder / name).write_text(APP)
+    cache = FileCache(tmp_path / "cache")
+    inputs = collect([folder], ReadOptions().limits)
+    first = read_inputs(inputs, cache=cache)
+    again = read_inputs(inputs, cache=cache)
+    assert [r.cached for r in first] == [False] and [r.cached for r in again] == [True]
+    assert [r.account for r in again] == [r.account for r in first] and first[0].account.used > 0
