@@ -131,12 +131,23 @@ def _is_zip(path: str) -> bool:
         return False
 
 
+def shown_name(name: str) -> str:
+    """A file name as text that any output can carry. A name that is not UTF-8 (a Latin-1 name in an
+    old repository) comes from the file system with surrogates in place of its bad bytes, which no
+    UTF-8 output, hash or terminal takes; its bad bytes are shown as ``\\xe9`` escapes instead, as Python
+    and git show them. Any other name is returned as it is."""
+    if name.isascii():
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def collect(paths: Iterable[str | os.PathLike[str]], limits: Limits) -> InputSet:
-    """Every input file under ``paths`` in a stable order (sorted within each folder)."""
+    """Every input file under ``paths`` in a stable order (sorted within each folder). Locations and
+    folders are shown with :func:`shown_name`; the files are opened by their own paths."""
     result = InputSet()
     for raw_path in paths:
         path = Path(raw_path)
-        shown = str(raw_path)
+        shown = shown_name(str(raw_path))
         if not path.exists():
             result.skipped.append(Skipped(shown, "does not exist"))
             continue
@@ -149,12 +160,12 @@ def collect(paths: Iterable[str | os.PathLike[str]], limits: Limits) -> InputSet
             if data is not None:
                 add_archive(data, shown, result, limits)
         else:
-            _add_path(path, shown, str(path.parent), result, limits)
+            _add_path(path, shown, shown_name(str(path.parent)), result, limits)
             sibling = path.parent / DOTENV
             if sibling.is_file() and path.name != DOTENV:
-                env = _read_bounded(sibling, str(sibling), result, limits.max_file_bytes)
+                env = _read_bounded(sibling, shown_name(str(sibling)), result, limits.max_file_bytes)
                 if env is not None:
-                    _add_dotenv(env, str(path.parent), str(sibling), result)
+                    _add_dotenv(env, shown_name(str(path.parent)), shown_name(str(sibling)), result)
     return result
 
 
@@ -199,7 +210,7 @@ def _collect_dir(root: Path, shown_root: str, result: InputSet, limits: Limits) 
         for name in sorted(filenames):
             full = Path(dirpath) / name
             rel = full.relative_to(root)
-            shown = str(PurePosixPath(shown_root) / rel.as_posix())
+            shown = shown_name(str(PurePosixPath(shown_root) / rel.as_posix()))
             try:
                 mode = full.lstat().st_mode
             except OSError:
@@ -214,7 +225,7 @@ def _collect_dir(root: Path, shown_root: str, result: InputSet, limits: Limits) 
                 if data is not None:
                     add_archive(data, shown, result, limits)
                 continue
-            _add_path(full, shown, str(Path(dirpath)), result, limits)
+            _add_path(full, shown, shown_name(str(Path(dirpath))), result, limits)
 
 
 def add_archive(data: bytes, shown: str, result: InputSet, limits: Limits) -> None:

@@ -179,6 +179,25 @@ def test_nothing_usable(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert "nothing usable was read" in err
 
 
+def test_file_and_folder_names_that_are_not_utf8(tmp_path: Path) -> None:
+    """A Latin-1 name (as old repositories have them) reaches every output as an escape, through the
+    real entry point with its default store, the parse cache and ADRs; the file is read all the same."""
+    folder = tmp_path / os.fsdecode(b"d\xe9p")
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.yaml")).write_bytes((ROOT / "examples" / "inventory" / "k8s" / "shop" /
+                                                          "orders.yaml").read_bytes())
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for _ in range(2):  # the second run from the cache
+        result = subprocess.run([sys.executable, "-m", "advisor.cli", "analyze", str(folder), "--format", "markdown",
+                                 "--adr-dir", str(tmp_path / "adr")], capture_output=True, text=True, cwd=tmp_path,
+                                timeout=120, env={**env, "PYTHONPATH": str(ROOT)})
+        _no_traceback(result.stderr)
+        assert result.returncode == 0, result.stderr
+        assert "d\\xe9p/caf\\xe9.yaml:" in result.stdout
+    assert any((tmp_path / "adr").iterdir())
+    assert (tmp_path / ".advisor").exists()  # the run was recorded
+
+
 def test_nothing_usable_through_the_real_entry_point(tmp_path: Path) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

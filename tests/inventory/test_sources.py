@@ -14,7 +14,7 @@ import pytest
 from inventory.documents import Limits
 from inventory.errors import InputError, LimitExceeded
 from inventory.model import Skipped
-from inventory.sources import InputFile, InputSet, add_archive, collect, from_uploads
+from inventory.sources import InputFile, InputSet, add_archive, collect, from_uploads, shown_name
 
 SERVICE = b"apiVersion: v1\nkind: Service\nmetadata:\n  name: cart\n"
 
@@ -286,3 +286,19 @@ def test_oversized_upload_is_skipped() -> None:
     result = from_uploads([("big.yaml", b"x" * 50)], Limits(max_file_bytes=10))
     assert result.files == []
     assert result.skipped == [Skipped("big.yaml", "is more than the 10-byte limit per file")]
+
+
+def test_names_that_are_not_utf8_are_shown_as_escapes_and_still_read(tmp_path: Path) -> None:
+    assert shown_name("orders.yaml") == "orders.yaml"
+    assert shown_name("café/commandes.yaml") == "café/commandes.yaml"  # UTF-8 names stay as they are
+    folder = tmp_path / os.fsdecode(b"d\xe9p")
+    folder.mkdir()
+    (folder / os.fsdecode(b"caf\xe9.yaml")).write_text("kind: ConfigMap\n")
+    (folder / ".env").write_text("A=1\n")
+    inputs = collect([tmp_path], Limits())
+    (item,) = inputs.files
+    assert item.location == f"{tmp_path}/d\\xe9p/caf\\xe9.yaml" and item.location.encode("utf-8")
+    assert item.folder == f"{tmp_path}/d\\xe9p" and item.folder in inputs.dotenv  # the .env beside it is found
+    assert inputs.dotenv_locations[item.folder] == f"{tmp_path}/d\\xe9p/.env"
+    with item.open_stream() as stream:  # opened by its own path
+        assert stream.read() == b"kind: ConfigMap\n"
