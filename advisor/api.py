@@ -29,7 +29,7 @@ from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
 from inventory.options import ReadOptions
-from inventory.reading import file_keys, parts_of, preload, read_inputs, resolve_results, worker_context
+from inventory.reading import file_keys, import_ahead, parts_of, read_inputs, resolve_results, worker_context
 from inventory.sources import InputSet, collect, from_uploads
 
 #: Whole reports kept in the cache, the most recently written or used: each serves only the very
@@ -314,7 +314,7 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     if pool is not None:  # the workers sit out resolving: they import what their next jobs need meanwhile
         for _ in range(n):
             with suppress(Exception):
-                pool.submit(preload, _WORKER_MODULES)
+                pool.submit(import_ahead, _WORKER_MODULES)
     if cache is not None and keys is not None and any(
             k is not None and not r.cached for r, k in zip(results, keys, strict=True)):
         cache.trim(keep=used)  # new entries were written: the least recently used others may go

@@ -586,7 +586,7 @@ def _one_file(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
     return _joined_parts(jobs, reads)
 
 
-def preload(modules: Sequence[str]) -> None:
+def import_ahead(modules: Sequence[str]) -> None:
     """Import ``modules``: in a worker, ahead of the jobs that will need them."""
     for name in modules:
         importlib.import_module(name)

@@ -238,7 +238,7 @@ def test_preload_imports_the_modules_a_worker_will_need() -> None:
 
     from advisor.api import _WORKER_MODULES
 
-    code = ("import sys; from inventory.reading import preload; preload(sys.argv[1:]); "
+    code = ("import sys; from inventory.reading import import_ahead; import_ahead(sys.argv[1:]); "
             "assert all(m in sys.modules for m in sys.argv[1:]) and 'networkx' in sys.modules")
     assert "networkx" not in _WORKER_MODULES
     subprocess.run([sys.executable, "-c", code, *_WORKER_MODULES], check=True, timeout=120)
