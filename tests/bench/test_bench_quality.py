@@ -92,6 +92,15 @@ def _size(n: int, read: float, e2e: float) -> dict[str, object]:
             "analysis": {"end_to_end_seconds": e2e, "stages": {"read": read, "cluster": 0.001}}}
 
 
+def _results(sizes: list[dict[str, object]]) -> dict[str, object]:
+    """A run's results around ``sizes``, as bench.run writes them."""
+    return {"date": "2026-01-01 00:00 UTC", "command": "python -m bench.run", "seed": 1, "workers": None,
+            "machine": {"cpu": "cpu", "usable_cores": 2, "ram_gib": 8.0, "load_average_at_start": [0.1],
+                        "os": "linux", "python": "3.11", "libyaml": True,
+                        "versions": {"PyYAML": "6", "networkx": "3", "scikit-learn": "1"}},
+            "sizes": sizes, "growth": []}
+
+
 def test_growth_exponents_are_log_ratios_and_skip_tiny_stages() -> None:
     rows = growth([_size(1000, 1.0, 2.0), _size(4000, 4.0, 32.0)])
     assert rows[0]["read"] == 1.0 and rows[0]["end_to_end"] == 2.0 and rows[0]["libyaml"] == 2.0
@@ -102,12 +111,7 @@ def test_markdown_has_a_row_per_size_and_says_when_the_advisor_is_missing() -> N
     sizes = [_size(1000, 1.0, 2.0)]
     sizes[0]["analysis"] = {"available": False, "error": "the advisor API is not importable yet (x)"}
     sizes[0]["ratio_to_libyaml"] = None
-    results = {"date": "2026-01-01 00:00 UTC", "command": "python -m bench.run", "seed": 1, "workers": None,
-               "machine": {"cpu": "cpu", "usable_cores": 2, "ram_gib": 8.0, "load_average_at_start": [0.1],
-                           "os": "linux", "python": "3.11", "libyaml": True,
-                           "versions": {"PyYAML": "6", "networkx": "3", "scikit-learn": "1"}},
-               "sizes": sizes, "growth": []}
-    text = render_markdown(results)
+    text = render_markdown(_results(sizes))
     assert "| 1000 | 1 | 3000 | 1.00 | 2.00 | – | – | – | – | – | – | – | – |" in text
     assert "Advisor not measured at 1000 services: the advisor API is not importable yet (x)" in text
 
@@ -118,11 +122,6 @@ def test_markdown_gives_the_median_ratio_of_the_pairs_and_their_range() -> None:
     sizes[0]["ratio_to_libyaml"] = 1.2
     sizes[0]["pairs"] = [[2.0, 2.4], [2.0, 1.8], [2.0, 2.2]]
     sizes[0]["ratio_median"] = 1.1
-    results = {"date": "2026-01-01 00:00 UTC", "command": "python -m bench.run", "seed": 1, "workers": None,
-               "machine": {"cpu": "cpu", "usable_cores": 2, "ram_gib": 8.0, "load_average_at_start": [0.1],
-                           "os": "linux", "python": "3.11", "libyaml": True,
-                           "versions": {"PyYAML": "6", "networkx": "3", "scikit-learn": "1"}},
-               "sizes": sizes, "growth": []}
-    text = render_markdown(results)
+    text = render_markdown(_results(sizes))
     assert "| ratio | median ratio | ratios (pairs) |" in text
     assert "| 1000 | 1 | 3000 | 1.00 | 2.00 | 2.40 | 1.20 | 1.10 | 0.90-1.20 (3) |" in text
