@@ -136,24 +136,27 @@ def measure_analysis(folder: str, truth_path: str, workers: int | None) -> dict[
     return result
 
 
-def change_one_file(folder: str) -> Path:
+def change_one_file(folder: str) -> tuple[Path, bytes]:
     """Append a comment to the first YAML file of ``folder`` (sorted by path): its content, and so its
-    cache key, changes; nothing it describes does. Returns the file."""
+    cache key, changes; nothing it describes does. Returns the file and its bytes before the change
+    (:func:`measure_cli` puts them back)."""
     paths = sorted(Path(folder).rglob("*.yaml"))
     if not paths:
         raise SystemExit(f"bench: no YAML file in {folder} to change")
     path = paths[0]
+    before = path.read_bytes()
     with path.open("a", encoding="utf-8") as f:
         f.write("\n# changed by the benchmark\n")
-    return path
+    return path, before
 
 
 def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dict[str, object]:
     """``advisor analyze DIR --format json`` as a user runs it: a first run with an empty parse cache,
     then a second run of the same inventory (unchanged files come from the cache) and, with ``change``,
     a third after one file of ``folder`` changed (:func:`change_one_file`: the others come from the
-    cache, and everything after reading runs again). ``one_file_changed_parsed`` counts the per-file
-    cache entries that third run wrote: the files it parsed. ``once``: the first run only."""
+    cache, and everything after reading runs again; the file is put back as it was afterwards, so that
+    later measurements of ``folder`` see the inventory as generated). ``one_file_changed_parsed`` counts
+    the per-file cache entries that third run wrote: the files it parsed. ``once``: the first run only."""
     import subprocess
     import tempfile
 
@@ -164,16 +167,21 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
         seconds: list[float] = []
         peak = 0.0
         entries: set[Path] = set()  # the per-file cache entries before the third run
-        for run in range(1 if once else 3 if change else 2):
-            if run == 2:
-                change_one_file(folder)
-                entries = set(Path(tmp, "cache").rglob("*.pickle"))
-            start = time.perf_counter()
-            proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-            seconds.append(time.perf_counter() - start)
-            if proc.returncode != 0:
-                return {"error": f"advisor analyze exited with {proc.returncode}: {proc.stderr.strip()[-300:]}"}
-            peak = peak or _peak_mb(resource.RUSAGE_CHILDREN)  # the first run's: the command or a worker
+        changed: tuple[Path, bytes] | None = None
+        try:
+            for run in range(1 if once else 3 if change else 2):
+                if run == 2:
+                    changed = change_one_file(folder)
+                    entries = set(Path(tmp, "cache").rglob("*.pickle"))
+                start = time.perf_counter()
+                proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+                seconds.append(time.perf_counter() - start)
+                if proc.returncode != 0:
+                    return {"error": f"advisor analyze exited with {proc.returncode}: {proc.stderr.strip()[-300:]}"}
+                peak = peak or _peak_mb(resource.RUSAGE_CHILDREN)  # the first run's: the command or a worker
+        finally:
+            if changed is not None:
+                changed[0].write_bytes(changed[1])
         result: dict[str, object] = {
             "seconds": round(seconds[0], 3), "peak_rss_mb": peak,
             "command": "advisor analyze DIR --format json --no-store -o FILE"}
@@ -229,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     ana.add_argument("--workers", type=int, default=None)
     cli = sub.add_parser("cli")
     cli.add_argument("folder")
-    cli.add_argument("--change", action="store_true", help="a third run after one file changed (the file is changed)")
+    cli.add_argument("--change", action="store_true",
+                     help="a third run after one file changed (the file is put back afterwards)")
     cli.add_argument("--once", action="store_true", help="the first run only (empty cache)")
     args = parser.parse_args(argv)
     if args.what == "baseline":

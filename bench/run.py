@@ -170,12 +170,13 @@ def measure_size(services: int, seed: int, workers: int | None, keep: bool, *, a
     baseline = _child(["baseline", folder])
     print(f"[bench] libyaml load of {services} services: {baseline.get('seconds')} s", file=sys.stderr,
           flush=True)
+    # the command right after the baseline, so that the first pair is measured one after the other; its
+    # third run changes one of the generated files, and puts it back
+    cli = _child(["cli", folder, "--change"], timeout) if advisor else {"error": "skipped (--skip-advisor)"}
     args = ["analyze", folder, str(out / "truth.json")]
     if workers:
         args += ["--workers", str(workers)]
     analysis = _child(args, timeout) if advisor else {"available": False, "error": "skipped (--skip-advisor)"}
-    # last: the third run changes one of the generated files
-    cli = _child(["cli", folder, "--change"], timeout) if advisor else {"error": "skipped (--skip-advisor)"}
     if cli.get("seconds") is not None:
         print(f"[bench] advisor analyze on {services} services: {cli['seconds']} s, "
               f"again {cli['second_run_seconds']} s, one file changed {cli.get('one_file_changed_seconds')} s",
@@ -317,11 +318,11 @@ def render_markdown(results: dict[str, object]) -> str:
         "command and its workers. Ratio = `advisor analyze` / baseline, wall clock (issue 7: at most 1 at "
         "20,000 services), of the first pair measured; with `--repeat N` the baseline and the command's first "
         "run are measured again, one after the other, N-1 more times, and the median ratio of the pairs and "
-        "their range are given beside it (the machine is shared: one pair moves with its load; the pairs "
-        "after the first are measured after the one-file change below). Second run: the same command "
-        "again, unchanged files reused from the parse cache "
+        "their range are given beside it (the machine is shared: one pair moves with its load). Second run: "
+        "the same command again, unchanged files reused from the parse cache "
         "(and the report, since nothing changed). One file changed: a third run after a comment was appended "
-        "to one file, so that one file is parsed again and everything after reading runs again. "
+        "to one file, so that one file is parsed again and everything after reading runs again (the file is "
+        "put back afterwards). "
         "In process: `analyze_paths` + `render_json_bytes` (imports excluded, but for the analysis's own "
         "(networkx, igraph), which `analyze_paths` imports while its workers hash the files: about 0.15 s, "
         "in the `digest` stage), the run the stage times below come "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # ``bench`` is not an installed package; run from a checkout
     sys.path.insert(0, str(REPO))
 
+import bench.measure  # noqa: E402
 from bench.generate import INVENTORY_DIR, generate  # noqa: E402
 from bench.measure import change_one_file, measure_cli  # noqa: E402
 from bench.run import write_shapes  # noqa: E402
@@ -50,20 +52,51 @@ def test_the_timeline_names_every_stage_of_a_run(generated: Path) -> None:
     assert starts == sorted(starts) and all(seconds >= 0 for _, seconds, _, _ in rows)
 
 
-def test_one_file_is_changed_and_the_third_run_reads_it(generated: Path, tmp_path: Path) -> None:
+def test_one_file_is_changed_for_the_third_run_and_put_back(generated: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "inventory"
     shutil.copytree(generated, folder)
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    seen: list[tuple[Path, bytes]] = []
+
+    def change(where: str) -> tuple[Path, bytes]:
+        path, old = change_one_file(where)
+        seen.append((path, path.read_bytes()))  # what the third run reads
+        return path, old
+
+    monkeypatch.setattr(bench.measure, "change_one_file", change)
     result = measure_cli(str(folder), change=True)
-    changed = [p for p in before if p.read_bytes() != before[p]]
-    assert changed == [min(before, key=lambda p: (p.suffix != ".yaml", p))]  # the first YAML file, only
-    assert changed[0].read_bytes() == before[changed[0]] + b"\n# changed by the benchmark\n"
+    assert [p for p in before if p.read_bytes() != before[p]] == []  # put back as generated
+    [(path, changed)] = seen
+    assert path == min(before, key=lambda p: (p.suffix != ".yaml", p))  # the first YAML file
+    assert changed == before[path] + b"\n# changed by the benchmark\n"
     assert "error" not in result
     for key in ("seconds", "second_run_seconds", "one_file_changed_seconds"):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["one_file_changed_parsed"] == 1  # the others came from the parse cache
     # what changed is a comment: the inventory read is the same
+    path.write_bytes(changed)
     now, original = read_paths([folder]), read_paths([generated])
     assert [(d.source, d.target, d.kind) for d in now.dependencies] == \
         [(d.source, d.target, d.kind) for d in original.dependencies]
-    assert change_one_file(str(folder)) == changed[0]
+
+
+def test_the_changed_file_is_put_back_when_the_third_run_fails(generated: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "inventory"
+    shutil.copytree(generated, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    real_run = subprocess.run
+    calls: list[object] = []
+
+    def run(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # stopped while the third run went on
+        return real_run(*args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", run)
+    with pytest.raises(KeyboardInterrupt):
+        measure_cli(str(folder), change=True)
+    assert len(calls) == 3
+    assert [p for p in before if p.read_bytes() != before[p]] == []
