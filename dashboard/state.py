@@ -297,6 +297,7 @@ def _keep(digest: str, report: Report) -> list[str]:
                     del _rendered_stamps[key]
         for view in _VIEWS:  # keyed on digests and more: cleared whole, computed again when drawn
             view.clear()
+        _collect_frozen()
         logger.info("let %d analyses go to stay within %d MB: %s", len(evicted), budget // 2**20,
                     ", ".join(d[:12] for d in evicted))
     return evicted
@@ -307,11 +308,13 @@ def _analysed(digest: str, _choice: InputChoice, _config: Config) -> Report:
     live = [live_source(kind, url, lookback) for kind, url, lookback in _choice.live] or None
     # the parse cache the CLI uses too: a restarted dashboard, or the same files uploaded again, is not
     # parsed again, and an unchanged inventory's report is read back from its JSON
-    if _choice.kind == "upload":
-        report = analyze_uploads(_choice.uploads, _config, live=live, cache=parse_cache())
-    else:
-        report = analyze_paths(_choice.paths, _config, live=live, cache=parse_cache())
-    _freeze_heap()  # the report above all
+    # the collector stays paused until the report is frozen: a collection in between would walk it all
+    with without_cycle_collection():
+        if _choice.kind == "upload":
+            report = analyze_uploads(_choice.uploads, _config, live=live, cache=parse_cache())
+        else:
+            report = analyze_paths(_choice.paths, _config, live=live, cache=parse_cache())
+        _freeze_heap()  # the report above all
     return report
 
 
@@ -324,8 +327,19 @@ def _freeze_heap() -> None:
     Streamlit runs a full collection after every script run, and a full collection walks every
     object: with the report of 20,000 services in memory that took 0.9 s of every click. Frozen
     objects (:func:`gc.freeze`) are skipped. They are still freed by reference counting when the
-    cache lets a report go; what they might hold in reference cycles is looked at again here, at the
-    next analysis (unfreeze, one full collection, freeze)."""
+    cache lets a report go.
+
+    Nothing is collected first. An analysis runs with the collector paused and leaves next to no
+    garbage in reference cycles (0-10 objects at 20,000 services), while a full collection walks every
+    object, about 0.7 s at that size, on every new analysis. What frozen objects might hold in cycles is
+    looked at when analyses are let go (:func:`_collect_frozen`), the moment memory can be had back."""
+    with _freeze_lock:
+        gc.freeze()
+
+
+def _collect_frozen() -> None:
+    """One full collection, frozen objects included, and everything alive frozen again: called when
+    analyses were let go, so that reference cycles among what they held are freed too."""
     with _freeze_lock:
         gc.unfreeze()
         gc.collect()
@@ -340,7 +354,7 @@ def _freeze_young() -> None:
 
     It freezes what every thread holds at that moment, not the views alone (another session's objects
     of the moment, say). Frozen objects are still freed by reference counting; only reference cycles
-    among them wait for the next analysis's :func:`_freeze_heap` to be collected."""
+    among them wait for :func:`_collect_frozen`, when analyses are let go."""
     with _freeze_lock:
         gc.collect()  # frozen objects are not looked at: this walks what was made since the last freeze
         gc.freeze()
