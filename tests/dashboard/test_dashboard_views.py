@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from pathlib import Path
@@ -145,6 +146,30 @@ def test_export_formats_render_and_outline(report: Report) -> None:
         if available(madr):
             first, second = madr.render(report), madr.render(report)
             assert isinstance(first, bytes) and first == second  # deterministic zip
+
+
+def test_a_large_export_is_outlined_in_a_forked_child(report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same outline either way; a large one is worked out in a child process, so that decoding
+    the export does not hold the server's interpreter lock."""
+    import os
+
+    from advisor.forking import CAN_FORK
+    from dashboard import exporting
+
+    text = next(f for f in FORMATS if f.key == "json").render(report)
+    assert isinstance(text, str)
+    here = exporting.json_outline(text)  # small: worked out here
+    assert json.loads(here) == outline(json.loads(text))
+    real = exporting._outline_text
+
+    def noted(data: str) -> str:
+        return real(data) + f"\n{os.getpid()}"
+
+    monkeypatch.setattr(exporting, "_outline_text", noted)
+    monkeypatch.setattr(exporting, "FORKED_OUTLINE_CHARS", 0)
+    shown, _, pid = exporting.json_outline(text).rpartition("\n")
+    assert shown == here
+    assert (int(pid) != os.getpid()) == CAN_FORK
 
 
 def test_text_helpers() -> None:
