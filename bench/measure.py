@@ -5,7 +5,7 @@ line of its standard output::
 
     python -m bench.measure baseline DIR
     python -m bench.measure analyze DIR TRUTH_JSON [--workers N]
-    python -m bench.measure cli DIR
+    python -m bench.measure cli DIR [--change] [--once]
 
 ``baseline`` loads every file under DIR with libyaml (``yaml.load_all(text, Loader=yaml.CSafeLoader)``)
 in one thread, the yardstick issue 7 sets. ``analyze`` runs the advisor end to end through its
@@ -13,7 +13,8 @@ public API (``advisor.api.analyze_paths`` and ``advisor.exports.render_json_byte
 every stage and the peak resident memory of this process and of its worker processes, and only
 then scores the report against the truth (scoring is neither timed nor counted in the peak).
 ``cli`` runs the command issue 7 names, ``advisor analyze DIR --format json`` (report written to a
-file, decisions store off), twice with one fresh parse cache: the wall time of each run, process
+file, decisions store off), twice with one fresh parse cache (``--once``: once; ``--change``: a third
+time after one file changed, the file put back afterwards): the wall time of each run, process
 start and imports included, and the peak resident memory of the command and its workers.
 """
 
@@ -136,14 +137,19 @@ def measure_analysis(folder: str, truth_path: str, workers: int | None) -> dict[
     return result
 
 
-def change_one_file(folder: str) -> tuple[Path, bytes]:
-    """Append a comment to the first YAML file of ``folder`` (sorted by path): its content, and so its
-    cache key, changes; nothing it describes does. Returns the file and its bytes before the change
-    (:func:`measure_cli` puts them back)."""
+def first_yaml(folder: str | Path) -> Path:
+    """The file :func:`change_one_file` changes: the first YAML file of ``folder``, sorted by path."""
     paths = sorted(Path(folder).rglob("*.yaml"))
     if not paths:
         raise SystemExit(f"bench: no YAML file in {folder} to change")
-    path = paths[0]
+    return paths[0]
+
+
+def change_one_file(folder: str) -> tuple[Path, bytes]:
+    """Append a comment to :func:`first_yaml` of ``folder``: its content, and so its cache key,
+    changes; nothing it describes does. Returns the file and its bytes before the change
+    (:func:`measure_cli` puts them back)."""
+    path = first_yaml(folder)
     before = path.read_bytes()
     with path.open("a", encoding="utf-8") as f:
         f.write("\n# changed by the benchmark\n")

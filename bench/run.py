@@ -5,12 +5,14 @@ targets at among them) this
 
 1. generates an inventory with :func:`bench.generate.generate` into ``bench/results/tmp/``
    (gitignored; removed afterwards unless ``--keep``);
-2. measures, each in a fresh process (:mod:`bench.measure`) so that peak memory is its own:
-   the **baseline**, libyaml ``CSafeLoader`` loading every file in one thread; and the **advisor**
+2. measures, each in a fresh process (:mod:`bench.measure`) so that peak memory is its own, in this
+   order: the **baseline**, libyaml ``CSafeLoader`` loading every file in one thread; the **command**
+   ``advisor analyze DIR --format json`` right after it, with an empty parse cache, then again (the
+   second run) and once more after one file changed (the file is put back afterwards); the **advisor**
    end to end through ``advisor.api.analyze_paths`` + ``advisor.exports.render_json_bytes``, with the
-   seconds of every stage (read, resolve, graph, cluster, metrics, propose, stability, render), the
-   time of a second run of the same inventory (unchanged files come from the parse cache), and the peak
-   resident memory of the analysing process and of its largest worker;
+   seconds of every stage (read, resolve, graph, cluster, metrics, propose, stability, render) and the
+   peak resident memory of the analysing process and of its largest worker; then ``--repeat`` - 1 more
+   pairs of the baseline and the command's first run;
 3. reports the ratio end to end / baseline (issue 7's target: at most 1 at 20,000 services), the
    growth exponent of every stage between consecutive sizes, log(t2/t1) / log(n2/n1) (1 = linear),
    and the quality of the proposals against the planted truth (see :mod:`bench.quality` for the
@@ -39,6 +41,7 @@ two measured one after the other (default 3).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -46,6 +49,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -54,6 +58,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.generate import describe, generate
+from bench.measure import first_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -106,19 +111,37 @@ def machine() -> dict[str, object]:
 
 
 def _child(args: list[str], timeout: float | None = None) -> dict[str, object]:
-    """Run ``python -m bench.measure ARGS`` in a fresh process and return its JSON result."""
+    """Run ``python -m bench.measure ARGS`` in a fresh process and return its JSON result. On
+    ``timeout`` its whole process group goes (the command it runs and that command's workers too),
+    so that nothing of it runs on into the next measurement."""
+    proc = subprocess.Popen([sys.executable, "-m", "bench.measure", *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, "-m", "bench.measure", *args], cwd=REPO, capture_output=True,
-                              text=True, check=False, timeout=timeout)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"available": True, "error": f"did not finish within {timeout:g} s (--timeout)"}
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    lines = [line for line in stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
+        tail = (stderr or stdout).strip().splitlines()[-6:]
         return {"available": True, "error": f"measurement process exited with {proc.returncode}",
                 "stderr": tail}
     result: dict[str, object] = json.loads(lines[-1])
     return result
+
+
+def _cli_runs(folder: str, timeout: float | None) -> dict[str, object]:
+    """``bench.measure cli FOLDER --change``; the file it changes is put back here too, should the
+    measurement have been stopped before it could (``--timeout``)."""
+    first = first_yaml(folder)
+    original = first.read_bytes()
+    try:
+        return _child(["cli", folder, "--change"], timeout)
+    finally:
+        if first.read_bytes() != original:
+            first.write_bytes(original)
 
 
 def growth(sizes: list[dict[str, object]]) -> list[dict[str, object]]:
@@ -172,7 +195,7 @@ def measure_size(services: int, seed: int, workers: int | None, keep: bool, *, a
           flush=True)
     # the command right after the baseline, so that the first pair is measured one after the other; its
     # third run changes one of the generated files, and puts it back
-    cli = _child(["cli", folder, "--change"], timeout) if advisor else {"error": "skipped (--skip-advisor)"}
+    cli = _cli_runs(folder, timeout) if advisor else {"error": "skipped (--skip-advisor)"}
     args = ["analyze", folder, str(out / "truth.json")]
     if workers:
         args += ["--workers", str(workers)]

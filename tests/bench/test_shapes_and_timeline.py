@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ if str(REPO) not in sys.path:  # ``bench`` is not an installed package; run from
 
 import bench.measure  # noqa: E402
 from bench.generate import INVENTORY_DIR, generate  # noqa: E402
-from bench.measure import change_one_file, measure_cli  # noqa: E402
+from bench.measure import change_one_file, first_yaml, measure_cli  # noqa: E402
 from bench.run import write_shapes  # noqa: E402
 from bench.timeline import timeline  # noqa: E402
 from inventory.reading import read_paths  # noqa: E402
@@ -89,9 +90,12 @@ def test_the_changed_file_is_put_back_when_the_third_run_fails(generated: Path, 
     real_run = subprocess.run
     calls: list[object] = []
 
+    first = first_yaml(folder)
+
     def run(*args: object, **kwargs: object) -> object:
         calls.append(args)
         if len(calls) == 3:
+            assert first.read_bytes() != before[first]  # the third run reads the changed file
             raise KeyboardInterrupt  # stopped while the third run went on
         return real_run(*args, **kwargs)  # type: ignore[call-overload]
 
@@ -100,3 +104,43 @@ def test_the_changed_file_is_put_back_when_the_third_run_fails(generated: Path, 
         measure_cli(str(folder), change=True)
     assert len(calls) == 3
     assert [p for p in before if p.read_bytes() != before[p]] == []
+
+
+def test_the_benchmark_puts_the_file_back_when_the_measurement_was_killed(
+        generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Killed on --timeout, the measurement cannot put the file back itself: bench.run does."""
+    import bench.run
+
+    folder = tmp_path / "inventory"
+    shutil.copytree(generated, folder)
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    def killed(args: list[str], timeout: float | None = None) -> dict[str, object]:
+        change_one_file(str(folder))
+        return {"available": True, "error": "did not finish within 1 s (--timeout)"}
+
+    monkeypatch.setattr(bench.run, "_child", killed)
+    assert "error" in bench.run._cli_runs(str(folder), 1.0)
+    assert [p for p in before if p.read_bytes() != before[p]] == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process states from /proc")
+def test_a_measurement_past_its_timeout_goes_with_what_it_started(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import bench.run
+
+    pidfile = tmp_path / "pid"
+    fake = tmp_path / "python"
+    fake.write_text(f"#!/bin/sh\nsleep 60 &\necho $! > {pidfile}\nsleep 60\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(bench.run.sys, "executable", str(fake))
+    result = bench.run._child(["cli", str(tmp_path)], timeout=1.0)
+    assert "did not finish" in str(result["error"])
+    grandchild = int(pidfile.read_text())
+    status = Path(f"/proc/{grandchild}/status")
+    for _ in range(50):  # killed: gone, or a zombie until whoever adopted it reaps it
+        if not status.exists() or "\nState:\tZ" in status.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail(f"process {grandchild} started by the measurement still runs")
