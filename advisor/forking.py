@@ -56,9 +56,36 @@ def _exited_within(pid: int, timeout: float) -> bool:
         os.close(fd)
 
 
+# Python 3.12+ warns that forking a process with threads (the worker pool's, a server's) may deadlock
+# a child that takes a lock one of them held; the child here only runs ``fn`` on data it already has
+# and leaves with os._exit, touching none of them. Set once here: ``warnings.catch_warnings`` around
+# each fork would swap the process's filters under the feet of its other threads.
+warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning,
+                        module=__name__)
+
+
+def _on_its_own(keep: int) -> None:
+    """In a forked child, before its work: the signals that stop a process do so again (the parent's
+    handlers are not the child's: a server's would have it shut down a server it is not), and it
+    holds none of the parent's descriptors but ``keep`` and the standard streams (a server's
+    listening socket and connections stay the server's alone)."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if fd > 2 and fd != keep:
+                with contextlib.suppress(OSError):  # the listing's own descriptor, closed already
+                    os.close(fd)
+
+
 class Forked(Generic[_T]):
     """``fn(*args)`` started in a forked child; :meth:`result` gives its answer (computed here if
-    the child could not give it), :meth:`cancel` drops it. One of the two must be called."""
+    the child could not give it), :meth:`cancel` drops it. One of the two must be called.
+
+    ``fn`` works on what it is given in memory: the child holds no file or socket of the parent's
+    (see :func:`_on_its_own`)."""
 
     def __init__(self, fn: Callable[..., _T], *args: Any) -> None:
         self._fn, self._args = fn, args
@@ -71,18 +98,14 @@ class Forked(Generic[_T]):
         except OSError:
             return
         try:
-            with warnings.catch_warnings():
-                # Python 3.12+ warns that forking a process with threads (the worker pool's) may
-                # deadlock a child that takes a lock one of them held; the child here only runs
-                # ``fn`` on data it already has and leaves with os._exit, touching none of them.
-                warnings.simplefilter("ignore", DeprecationWarning)
-                pid = os.fork()
+            pid = os.fork()
         except OSError:
             os.close(fd)
             return
         if pid == 0:  # the child: answer, and leave without running any exit handler of the parent's
             status = 1
             try:
+                _on_its_own(fd)
                 data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
                 view = memoryview(data)
                 while view:

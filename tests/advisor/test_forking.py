@@ -36,6 +36,37 @@ def test_the_answer_comes_from_a_child() -> None:
     assert value == big
 
 
+def _signals_and_descriptors() -> tuple[int, bool, set[int]]:
+    descriptors = {int(fd) for fd in os.listdir("/proc/self/fd")}
+    return os.getpid(), signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, descriptors
+
+
+@needs_fork
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="lists descriptors from /proc")
+def test_a_child_forked_from_a_server_thread_keeps_neither_its_handlers_nor_its_sockets() -> None:
+    """As in the dashboard's server: a thread forks while the main thread has its own SIGTERM handler
+    and a listening socket. The child stops on SIGTERM as any process does, and holds no descriptor of
+    the parent's but the standard streams and its answer's."""
+    import socket
+
+    answers: list[tuple[int, bool, set[int]]] = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    listening = socket.create_server(("127.0.0.1", 0))
+    held = listening.fileno()
+    try:
+        thread = threading.Thread(target=lambda: answers.append(Forked(_signals_and_descriptors).result()))
+        thread.start()
+        thread.join(timeout=60)
+    finally:
+        listening.close()
+        signal.signal(signal.SIGTERM, previous)
+    [(pid, default_term, descriptors)] = answers
+    assert pid != os.getpid()  # the child's answer, not worked out here
+    assert default_term
+    assert held not in descriptors
+    assert len(descriptors - {0, 1, 2}) <= 2  # its answer's, and the listing's own
+
+
 def _fails_in_a_child(parent: int) -> str:
     if os.getpid() != parent:
         os._exit(3)  # as a child killed for memory would end
