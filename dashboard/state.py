@@ -243,7 +243,7 @@ KEPT_ANALYSES = 6
 DEFAULT_MEMORY_MB = 3072
 #: The estimate: bytes per service, resource and dependency of an analysis together with its views
 #: and the JSON export's preview. ``python -m bench.dashboard_bench`` measured the server's resident
-#: memory growing by 6.8 KB per item between 2,000 and 20,000 services (11,324 and 136,444 items;
+#: memory growing by 6.8-7.1 KB per item between 2,000 and 20,000 services (11,324 and 136,444 items;
 #: 0.93 GB for the latter at this estimate); see docs/performance.md.
 BYTES_PER_ITEM = 7 * 1024
 
@@ -279,8 +279,9 @@ def _keep(digest: str, report: Report) -> list[str]:
         if held is None or held[0]() is not report:
             _kept[digest] = (weakref.ref(report), analysis_bytes(report))
         _kept.move_to_end(digest)
-        for gone in [d for d, (ref, _) in _kept.items() if ref() is None]:  # let go of elsewhere
-            del _kept[gone]
+        gone = [d for d, (ref, _) in _kept.items() if ref() is None]  # let go of elsewhere
+        for digest_gone in gone:
+            del _kept[digest_gone]
         total = sum(size for _, size in _kept.values())
         evicted: list[str] = []
         while len(_kept) > 1 and (len(_kept) > KEPT_ANALYSES or total > budget):
@@ -297,9 +298,10 @@ def _keep(digest: str, report: Report) -> list[str]:
                     del _rendered_stamps[key]
         for view in _VIEWS:  # keyed on digests and more: cleared whole, computed again when drawn
             view.clear()
-        _collect_frozen()
         logger.info("let %d analyses go to stay within %d MB: %s", len(evicted), budget // 2**20,
                     ", ".join(d[:12] for d in evicted))
+    if evicted or gone:
+        _collect_frozen()
     return evicted
 
 
@@ -308,7 +310,8 @@ def _analysed(digest: str, _choice: InputChoice, _config: Config) -> Report:
     live = [live_source(kind, url, lookback) for kind, url, lookback in _choice.live] or None
     # the parse cache the CLI uses too: a restarted dashboard, or the same files uploaded again, is not
     # parsed again, and an unchanged inventory's report is read back from its JSON
-    # the collector stays paused until the report is frozen: a collection in between would walk it all
+    # the collector stays paused until the report is frozen, so that no automatic collection walks it
+    # first (an explicit one, in another session's run meanwhile, still may)
     with without_cycle_collection():
         if _choice.kind == "upload":
             report = analyze_uploads(_choice.uploads, _config, live=live, cache=parse_cache())
@@ -329,10 +332,12 @@ def _freeze_heap() -> None:
     objects (:func:`gc.freeze`) are skipped. They are still freed by reference counting when the
     cache lets a report go.
 
-    Nothing is collected first. An analysis runs with the collector paused and leaves next to no
-    garbage in reference cycles (0-10 objects at 20,000 services), while a full collection walks every
-    object, about 0.7 s at that size, on every new analysis. What frozen objects might hold in cycles is
-    looked at when analyses are let go (:func:`_collect_frozen`), the moment memory can be had back."""
+    Nothing is collected first: a full collection walks every object, about 0.7 s per analysis of
+    20,000 services kept, and after an analysis it found 0-10 objects in reference cycles (the analysis
+    runs with the collector paused, in every thread: what other sessions left in cycles meanwhile is
+    frozen too). What frozen objects hold in cycles is collected when analyses are let go
+    (:func:`_collect_frozen`), the moment memory can be had back; a server whose every new analysis
+    lets another go (the memory budget) pays that collection then, as it did after every analysis."""
     with _freeze_lock:
         gc.freeze()
 

@@ -136,19 +136,36 @@ def test_the_warm_up_leaves_its_views_out_of_the_collectors_sight(analyses: list
     assert not any(o is index for o in gc.get_objects())
 
 
-def test_a_new_analysis_is_frozen_without_walking_the_heap(analyses: list[str], monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_a_new_analysis_is_frozen_without_walking_the_heap(analyses: list[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A full collection after every analysis walked every object (0.7 s at 20,000 services) and found
-    next to nothing: the report is frozen as it is."""
+    next to nothing: the report is frozen as it is, and no collection, explicit or automatic, runs on
+    the way (the collector is still paused when it is frozen)."""
     import gc
 
-    collections: list[object] = []
-    real = gc.collect
-    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or real(*args))
-    report, evicted = use("a")
-    assert evicted == [] and collections == []
+    collections: list[str] = []
+    paused: list[bool] = []
+    freeze = state._freeze_heap
+
+    def noted_freeze() -> None:
+        paused.append(not gc.isenabled())
+        freeze()
+
+    monkeypatch.setattr(state, "_freeze_heap", noted_freeze)
+
+    def noted(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(f"generation {info['generation']}")
+
+    gc.callbacks.append(noted)
+    try:
+        report, evicted = use("a")
+    finally:
+        gc.callbacks.remove(noted)
+    assert analyses == ["analysed"] and evicted == []
+    assert collections == [] and paused == [True]
     assert not any(o is report for o in gc.get_objects())  # frozen: out of the collector's sight
-    assert use("a")[0] is report  # cached
+    assert use("a")[0] is report and analyses == ["analysed"]  # cached
 
 
 def test_cycles_among_frozen_objects_are_collected_when_an_analysis_goes(
@@ -168,4 +185,24 @@ def test_cycles_among_frozen_objects_are_collected_when_an_analysis_goes(
     assert use("a")[1] == []
     assert gone() is not None  # frozen, and nothing was let go: not collected
     assert use("b")[1] == ["a"]
+    assert gone() is None
+
+
+def test_cycles_among_frozen_objects_are_collected_when_an_analysis_was_let_go_elsewhere(
+        analyses: list[str]) -> None:
+    import gc
+    import weakref
+
+    class Held:
+        me: object
+
+    use("a")
+    held = Held()
+    held.me = held
+    gone = weakref.ref(held)
+    gc.freeze()
+    del held
+    st.cache_resource.clear()  # the report of "a" is no longer held by anything (Streamlit's "Clear cache")
+    use("b")
+    assert list(state._kept) == ["b"]
     assert gone() is None
