@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sys
 import threading
 import time
@@ -29,12 +30,23 @@ from inventory.gitlog import read_repositories
 from inventory.live import LiveSource, live_accounts, parse_lookback, read_live_sources
 from inventory.model import Fragment, Inventory, Skipped
 from inventory.options import ReadOptions
-from inventory.reading import file_keys, import_ahead, parts_of, read_inputs, resolve_results, worker_context
+from inventory.reading import (
+    FileResult,
+    file_keys,
+    import_ahead,
+    parts_of,
+    read_inputs,
+    resolve_results,
+    results_digest,
+    worker_context,
+)
 from inventory.sources import InputSet, collect, from_uploads
 
 #: Whole reports kept in the cache, the most recently written or used: each serves only the very
 #: same run again (about 115 MB at 20,000 services), while per-file entries serve any run sharing files.
 REPORTS_KEPT = 3
+#: Run keys kept, each naming the report of what its run read (a few bytes each).
+REFERENCES_KEPT = 64
 
 #: Below this many input bytes, parsing stays in this process (worker start-up costs more).
 PARALLEL_THRESHOLD = 8 * 1024 * 1024
@@ -199,9 +211,15 @@ def wait_for_cache_writes() -> None:
         writer.join()
 
 
-def _store_report(cache: FileCache, run_key: str, data: bytes) -> None:
-    cache.put_bytes(run_key, data, suffix=".json")
-    cache.prune(".json", keep=REPORTS_KEPT)
+def _store_report(cache: FileCache, run_key: str, read_key: str, data: bytes | None) -> None:
+    """The report's JSON under ``read_key`` (unless ``data`` is None: it is there already), and
+    ``read_key`` under ``run_key``: the next run over the same files finds the report before reading
+    them, a run over files changed in ways nothing reads finds it after reading them."""
+    if data is not None:
+        cache.put_bytes(read_key, data, suffix=".json")
+        cache.prune(".json", keep=REPORTS_KEPT)
+    cache.put_bytes(run_key, read_key.encode("ascii"), suffix=".ref")
+    cache.prune(".ref", keep=REFERENCES_KEPT)
 
 
 def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, timings: dict[str, float] | None,
@@ -234,20 +252,25 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                         if progress:
                             print("advisor: nothing changed since the last run; its report is reused "
                                   f"(cache {cache.folder})", file=sys.stderr)
-                        return previous
+                        return previous[0]
             _load_analysis()
-            report = _analyze_read(pool, inputs, config, options, stages, n, sources, repositories, cache,
-                                   keys, progress, ahead=ahead if run_key is not None else None)
+            report, read_key, reused = _analyze_read(
+                pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress,
+                ahead=ahead if run_key is not None else None)
         if run_key is not None and cache is not None:
+            read_key = read_key or run_key  # something read had no digest: the report goes by its run
+            if reused:
+                _store_report(cache, run_key, read_key, None)  # this run's files name that report too
+                return report
             with stages.stage("store"):
                 # the entry is the report's JSON, which the caller will most likely write anyway: it is
                 # kept with the report (render_json_bytes returns it again), and it is data, not a pickle;
                 # a report orjson cannot render (hostile input) is not stored, and the run goes on
                 data = cache_json(report, *ahead.results())
                 if data is not None and wait:
-                    _store_report(cache, run_key, data)
+                    _store_report(cache, run_key, read_key, data)
                 elif data is not None:  # the kernel copies the bytes while this thread goes on
-                    writer = threading.Thread(target=_store_report, args=(cache, run_key, data),
+                    writer = threading.Thread(target=_store_report, args=(cache, run_key, read_key, data),
                                               name="advisor-report-cache")
                     with _writes_lock:
                         _writes.append(writer)
@@ -288,9 +311,26 @@ class _Ahead:
                 child.cancel()
 
 
-def _cached_report(cache: FileCache, run_key: str) -> Report | None:
-    """The report stored under ``run_key`` by an earlier run, or None (none, or damaged)."""
-    data = cache.get_bytes(run_key, suffix=".json")
+def _cached_report(cache: FileCache, run_key: str) -> tuple[Report, str] | None:
+    """The report of an earlier run over the same files and configuration, and the key it is stored
+    under, or None (none, or damaged)."""
+    ref = cache.get_bytes(run_key, suffix=".ref")
+    if ref is None or not _KEY.fullmatch(ref):
+        return None
+    read_key = ref.decode("ascii")
+    report = _report_of_read(cache, read_key)
+    if report is None:
+        return None
+    cache.touch(run_key, suffix=".ref")
+    return report, read_key
+
+
+_KEY = re.compile(rb"[0-9a-f]{64}")
+
+
+def _report_of_read(cache: FileCache, read_key: str) -> Report | None:
+    """The report stored under ``read_key`` (see :func:`_read_key`), or None (none, or damaged)."""
+    data = cache.get_bytes(read_key, suffix=".json")
     if data is None:
         return None
     try:
@@ -298,30 +338,51 @@ def _cached_report(cache: FileCache, run_key: str) -> Report | None:
     except InputError:
         return None
     keep_json(report, data)  # a report read back renders these very bytes
-    cache.touch(run_key, suffix=".json")  # the latest used stays among the reports kept
+    cache.touch(read_key, suffix=".json")  # the latest used stays among the reports kept
     return report
+
+
+def _read_key(cache: FileCache, config: Config, inputs: InputSet, results: Sequence[FileResult]) -> str | None:
+    """The key of a report by what its run read: everything the analysis depends on but the files'
+    bytes (the code, the configuration, what was skipped before reading, the ``.env`` files found,
+    and what was read from each file); None when something read has no digest."""
+    read = results_digest(results)
+    if read is None:
+        return None
+    return cache.key(["report of what was read", _advisor_version(), repr(config), repr(inputs.skipped),
+                      repr(sorted(inputs.dotenv_locations.items())), read])
 
 
 def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,
                   n: int, sources: list[LiveSource], repositories: list[str | os.PathLike[str]],
                   cache: FileCache | None, keys: list[str | None] | None, progress: bool, *,
-                  ahead: _Ahead | None) -> Report:
-    """The report; with ``ahead`` (and workers), parts of its JSON are rendered in forked children
-    while this process analyses."""
+                  ahead: _Ahead | None) -> tuple[Report, str | None, bool]:
+    """The report, the key of what was read (see :func:`_read_key`) and whether the report is one an
+    earlier run stored under that key. With ``ahead`` (and workers), parts of its JSON are rendered
+    in forked children while this process analyses; only then is a report looked for by what was
+    read (``ahead`` is given when the run's report is stored)."""
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         used: set[str] = set()
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool, used_keys=used)
-    if pool is not None:  # the workers sit out resolving: they import what their next jobs need meanwhile
-        for _ in range(n):
-            with suppress(Exception):
-                pool.submit(import_ahead, _WORKER_MODULES)
     if cache is not None and keys is not None and any(
             k is not None and not r.cached for r, k in zip(results, keys, strict=True)):
         cache.trim(keep=used)  # new entries were written: the least recently used others may go
     if cache is not None and progress:
-        reused = sum(1 for r in results if r.cached)
-        print(f"advisor: {reused:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",
+        unchanged = sum(1 for r in results if r.cached)
+        print(f"advisor: {unchanged:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",
               file=sys.stderr)
+    read_key = _read_key(cache, config, inputs, results) if ahead is not None and cache is not None else None
+    if read_key is not None and cache is not None:
+        previous = _report_of_read(cache, read_key)
+        if previous is not None:  # files changed, but in nothing any reader takes from them
+            if progress:
+                print("advisor: the files changed, but not in anything the advisor reads from them; the report of "
+                      f"an earlier run that read the same is reused (cache {cache.folder})", file=sys.stderr)
+            return previous, read_key, True
+    if pool is not None:  # the workers sit out resolving: they import what their next jobs need meanwhile
+        for _ in range(n):
+            with suppress(Exception):
+                pool.submit(import_ahead, _WORKER_MODULES)
     live_fragments: list[Fragment] = []
     failed: list[Skipped] = []
     if sources:
@@ -341,10 +402,10 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     # stability runs and the metrics), and again while the proposals are worked out: forked children
     # render parts of the JSON meanwhile, when there will be JSON to render and workers to share with.
     if ahead is None or pool is None:
-        return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool)
+        return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), read_key, False
     ahead.start_inventory(inventory)
     return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool,
-                             on_measured=ahead.start_measured)
+                             on_measured=ahead.start_measured), read_key, False
 
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,

@@ -14,7 +14,8 @@ every stage and the peak resident memory of this process and of its worker proce
 then scores the report against the truth (scoring is neither timed nor counted in the peak).
 ``cli`` runs the command issue 7 names, ``advisor analyze DIR --format json`` (report written to a
 file, decisions store off), twice with one fresh parse cache (``--once``: once; ``--change``: a third
-time after one file changed, the file put back afterwards): the wall time of each run, process
+time after a document was added to one file, a fourth after a comment was added instead, the file put
+back afterwards): the wall time of each run, process
 start and imports included, and the peak resident memory of the command and its workers.
 """
 
@@ -145,24 +146,41 @@ def first_yaml(folder: str | Path) -> Path:
     return paths[0]
 
 
-def change_one_file(folder: str) -> tuple[Path, bytes]:
-    """Append a comment to :func:`first_yaml` of ``folder``: its content, and so its cache key,
-    changes; nothing it describes does. Returns the file and its bytes before the change
-    (:func:`measure_cli` puts them back)."""
+#: What the third run of :func:`measure_cli` finds appended to one file: a document the Kubernetes
+#: reader reads (a ConfigMap no workload uses), so that the inventory changes and is analysed again.
+CHANGED_DOCUMENT = """
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: changed-by-the-benchmark
+data:
+  note: added by the benchmark
+"""
+#: What the fourth run finds appended instead: a comment, which no reader takes anything from.
+CHANGED_COMMENT = "\n# changed by the benchmark\n"
+
+
+def change_one_file(folder: str, text: str = CHANGED_DOCUMENT) -> tuple[Path, bytes]:
+    """Append ``text`` to :func:`first_yaml` of ``folder``: its content, and so its cache key,
+    changes. Returns the file and its bytes before the change (:func:`measure_cli` puts them back)."""
     path = first_yaml(folder)
     before = path.read_bytes()
     with path.open("a", encoding="utf-8") as f:
-        f.write("\n# changed by the benchmark\n")
+        f.write(text)
     return path, before
 
 
 def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dict[str, object]:
     """``advisor analyze DIR --format json`` as a user runs it: a first run with an empty parse cache,
     then a second run of the same inventory (unchanged files come from the cache) and, with ``change``,
-    a third after one file of ``folder`` changed (:func:`change_one_file`: the others come from the
-    cache, and everything after reading runs again; the file is put back as it was afterwards, so that
-    later measurements of ``folder`` see the inventory as generated). ``one_file_changed_parsed`` counts
-    the per-file cache entries that third run wrote: the files it parsed. ``once``: the first run only."""
+    a third after a document was added to one file of ``folder`` (:data:`CHANGED_DOCUMENT`: that file
+    is parsed again, the others come from the cache, and everything after reading runs again) and a
+    fourth after, instead, a comment was (:data:`CHANGED_COMMENT`: that file is parsed again, and what
+    was read is what the first run read, so its report is reused). The file is put back as it was
+    afterwards, so that later measurements of ``folder`` see the inventory as generated.
+    ``one_file_changed_parsed`` counts the per-file cache entries the third run wrote: the files it
+    parsed. ``once``: the first run only."""
     import subprocess
     import tempfile
 
@@ -173,12 +191,17 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
         seconds: list[float] = []
         peak = 0.0
         entries: set[Path] = set()  # the per-file cache entries before the third run
+        parsed = 0
         changed: tuple[Path, bytes] | None = None
         try:
-            for run in range(1 if once else 3 if change else 2):
+            for run in range(1 if once else 4 if change else 2):
                 if run == 2:
                     changed = change_one_file(folder)
                     entries = set(Path(tmp, "cache").rglob("*.pickle"))
+                elif run == 3 and changed is not None:
+                    parsed = len(set(Path(tmp, "cache").rglob("*.pickle")) - entries)
+                    changed[0].write_bytes(changed[1])
+                    change_one_file(folder, CHANGED_COMMENT)
                 start = time.perf_counter()
                 proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
                 seconds.append(time.perf_counter() - start)
@@ -195,7 +218,8 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
             result["second_run_seconds"] = round(seconds[1], 3)
         if change and not once:
             result["one_file_changed_seconds"] = round(seconds[2], 3)
-            result["one_file_changed_parsed"] = len(set(Path(tmp, "cache").rglob("*.pickle")) - entries)
+            result["one_file_changed_parsed"] = parsed
+            result["comment_added_seconds"] = round(seconds[3], 3)
     return result
 
 

@@ -5,7 +5,8 @@ everything it depends on: the file's bytes, its location (evidence cites it), it
 ``.env`` (Compose interpolation), the read options, and the source of the readers themselves (so
 any change to the code invalidates every entry). The cache is a folder of pickles, by default
 ``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``); the advisor also keeps its
-latest whole reports there, as JSON (``.json`` entries, see :meth:`FileCache.prune`).
+latest whole reports there, as JSON (``.json`` entries, by what their runs read), and for each recent
+run the key of its report (``.ref`` entries); see :meth:`FileCache.prune` and ``advisor.api``.
 
 Per-file entries are kept up to a total size (:data:`DEFAULT_MAX_BYTES`, or ``$ADVISOR_CACHE_MAX_MB``
 megabytes): after a run that wrote new entries, the least recently used of the other entries go

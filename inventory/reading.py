@@ -12,6 +12,7 @@ that cannot be opened or decoded is one skipped entry and never stops the others
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import multiprocessing
 import os
@@ -98,6 +99,10 @@ class FileResult:
     skipped: list[Skipped]
     folder: str = ""
     cached: bool = False
+    #: With a cache: the SHA-256 of the result pickled as it was read (``cached`` False, no digest):
+    #: two results with the same digest are the same, whatever bytes the files held (see
+    #: :func:`results_digest`). Empty when unknown (no cache).
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -438,7 +443,11 @@ def _read_one(job: _Job, *, here: bool = False) -> _Read | tuple[bool, bytes]:
     result = read_part(item, ctx, options, part)
     data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     cache.put_bytes(key, data)
-    return result if here else (False, data)
+    if not here:
+        return False, data
+    if isinstance(result, FileResult):
+        result.digest = _digest(data)
+    return result
 
 
 def _read_here(job: _Job) -> _Read:
@@ -460,10 +469,19 @@ def _result(job: _Job, read: _Read | tuple[bool, bytes]) -> _Read:
         item, ctx, options, folder, key, part = job
         result = read_part(item, ctx, options, part)
         if folder is not None and key is not None:
-            _cache_in(folder).put(key, result)
+            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            _cache_in(folder).put_bytes(key, data)
+            if isinstance(result, FileResult):
+                result.digest = _digest(data)
         return result
     result.cached = cached
+    if isinstance(result, FileResult):
+        result.digest = _digest(data)
     return result
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _size(item: InputFile) -> int:
@@ -498,6 +516,8 @@ def _joined_parts(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
         whole = _finish(ctx, [r for r in reads if isinstance(r, Partial)], None, options)
         if whole is None:
             return read_file(item, ctx, options)
+        if all(job[4] is not None for job in jobs):  # with a cache: the digest of what was put together
+            whole.digest = _digest(pickle.dumps(whole, protocol=pickle.HIGHEST_PROTOCOL))
         whole.cached = all(r.cached for r in reads)
     whole.folder = item.folder
     return whole
@@ -624,6 +644,18 @@ def _read_in(pool: Executor, files: list[list[_Job]], workers: int) -> list[File
         pass
     return [_one_file(jobs, [reads[id(job)] if id(job) in reads else _read_here(job) for job in jobs])
             for jobs in files]
+
+
+def results_digest(results: Sequence[FileResult]) -> str | None:
+    """A digest of everything read from the files (each result's location and digest, in order): two
+    runs with the same digest read the same, whatever bytes changed in between (a comment, a field
+    no reader looks at). None when a result's digest is unknown (read without a cache)."""
+    digest = hashlib.sha256()
+    for r in results:
+        if not r.digest:
+            return None
+        digest.update(f"{r.location}\0{r.digest}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
 
 
 def _dotenv_accounts(inputs: InputSet, results: Sequence[FileResult]) -> tuple[list[InputAccount], list[Skipped]]:

@@ -261,3 +261,46 @@ def test_a_reused_report_starts_no_worker_where_the_analysis_is_imported(tmp_pat
     jobs.clear()
     again = analyze_paths([EXAMPLE], workers=2, cache=FileCache(tmp_path / "cache"))
     assert jobs == [] and render_json(again) == render_json(first)
+
+
+def _comment_appended(inventory: Path) -> Path:
+    orders = inventory / "k8s" / "shop" / "orders.yaml"
+    orders.write_text(orders.read_text() + "\n# reviewed; nothing to change\n")
+    return orders
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_files_changed_in_nothing_read_reuse_the_report_of_what_was_read(tmp_path: Path, workers: int,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A comment, or a field no reader looks at: the files are read again (their bytes changed), but
+    what was read is what an earlier run read, so its report is reused; it is the report a fresh
+    analysis of the changed files gives."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, inventory)
+    cache = tmp_path / "cache"
+    first = analyze_paths([inventory], cache=FileCache(cache), workers=workers)
+    _comment_appended(inventory)
+
+    timings: dict[str, float] = {}
+    again = analyze_paths([inventory], cache=FileCache(cache), timings=timings, progress=True, workers=3 - workers)
+    assert "read" in timings and "resolve" not in timings  # read again, not analysed again
+    assert "not in anything the advisor reads" in capsys.readouterr().err
+    assert render_json(again) == render_json(first) == render_json(analyze_paths([inventory]))
+
+    third: dict[str, float] = {}
+    analyze_paths([inventory], cache=FileCache(cache), timings=third)
+    assert "read" not in third  # the same files as the run before: found before reading
+
+
+def test_a_change_that_is_read_is_analysed_again_after_one_that_was_not(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, inventory)
+    cache = tmp_path / "cache"
+    first = analyze_paths([inventory], cache=FileCache(cache))
+    orders = _comment_appended(inventory)
+    orders.write_text(orders.read_text().replace("ORDER_HISTORY_URL", "ORDER_ARCHIVE_URL"))
+    timings: dict[str, float] = {}
+    edited = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
+    assert "resolve" in timings
+    assert render_json(edited) != render_json(first)
+    assert render_json(edited) == render_json(analyze_paths([inventory]))

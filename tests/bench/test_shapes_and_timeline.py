@@ -16,7 +16,13 @@ if str(REPO) not in sys.path:  # ``bench`` is not an installed package; run from
 
 import bench.measure  # noqa: E402
 from bench.generate import INVENTORY_DIR, generate  # noqa: E402
-from bench.measure import change_one_file, first_yaml, measure_cli  # noqa: E402
+from bench.measure import (  # noqa: E402
+    CHANGED_COMMENT,
+    CHANGED_DOCUMENT,
+    change_one_file,
+    first_yaml,
+    measure_cli,
+)
 from bench.run import write_shapes  # noqa: E402
 from bench.timeline import timeline  # noqa: E402
 from inventory.reading import read_paths  # noqa: E402
@@ -53,31 +59,33 @@ def test_the_timeline_names_every_stage_of_a_run(generated: Path) -> None:
     assert starts == sorted(starts) and all(seconds >= 0 for _, seconds, _, _ in rows)
 
 
-def test_one_file_is_changed_for_the_third_run_and_put_back(generated: Path, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_file_is_changed_for_the_third_and_fourth_runs_and_put_back(generated: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "inventory"
     shutil.copytree(generated, folder)
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     seen: list[tuple[Path, bytes]] = []
 
-    def change(where: str) -> tuple[Path, bytes]:
-        path, old = change_one_file(where)
-        seen.append((path, path.read_bytes()))  # what the third run reads
+    def change(where: str, text: str = CHANGED_DOCUMENT) -> tuple[Path, bytes]:
+        path, old = change_one_file(where, text)
+        seen.append((path, path.read_bytes()))  # what the run after reads
         return path, old
 
     monkeypatch.setattr(bench.measure, "change_one_file", change)
     result = measure_cli(str(folder), change=True)
     assert [p for p in before if p.read_bytes() != before[p]] == []  # put back as generated
-    [(path, changed)] = seen
-    assert path == min(before, key=lambda p: (p.suffix != ".yaml", p))  # the first YAML file
-    assert changed == before[path] + b"\n# changed by the benchmark\n"
+    [(path, with_document), (same, with_comment)] = seen
+    assert path == same == min(before, key=lambda p: (p.suffix != ".yaml", p))  # the first YAML file
+    assert with_document == before[path] + CHANGED_DOCUMENT.encode()
+    assert with_comment == before[path] + CHANGED_COMMENT.encode()
     assert "error" not in result
-    for key in ("seconds", "second_run_seconds", "one_file_changed_seconds"):
+    for key in ("seconds", "second_run_seconds", "one_file_changed_seconds", "comment_added_seconds"):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["one_file_changed_parsed"] == 1  # the others came from the parse cache
-    # what changed is a comment: the inventory read is the same
-    path.write_bytes(changed)
+    # the document added is one more ConfigMap: read, and the dependencies are the same
+    path.write_bytes(with_document)
     now, original = read_paths([folder]), read_paths([generated])
+    assert sum(a.used for a in now.inputs) == sum(a.used for a in original.inputs) + 1
     assert [(d.source, d.target, d.kind) for d in now.dependencies] == \
         [(d.source, d.target, d.kind) for d in original.dependencies]
 
