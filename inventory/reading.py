@@ -99,9 +99,10 @@ class FileResult:
     skipped: list[Skipped]
     folder: str = ""
     cached: bool = False
-    #: With a cache: the SHA-256 of the result pickled as it was read (``cached`` False, no digest):
-    #: two results with the same digest are the same, whatever bytes the files held (see
-    #: :func:`results_digest`). Empty when unknown (no cache).
+    #: With a cache: the SHA-256 of the result pickled as it was read (``cached`` False, no digest),
+    #: for a file read in parts of its parts' digests: two results with the same digest are the same,
+    #: whatever bytes the files held (see :func:`results_digest`). Empty when unknown (no cache). A
+    #: file read in parts keeps its digest only while no document moves to another part.
     digest: str = ""
 
 
@@ -245,6 +246,8 @@ class Partial:
     cached: bool = False
     #: The part cannot be read on its own (see :class:`~inventory.documents.ReadWhole`).
     whole: bool = False
+    #: As :attr:`FileResult.digest`, of this part.
+    digest: str = ""
 
 
 def _parse_documents(text: str, context: FileContext, options: ReadOptions,
@@ -445,8 +448,7 @@ def _read_one(job: _Job, *, here: bool = False) -> _Read | tuple[bool, bytes]:
     cache.put_bytes(key, data)
     if not here:
         return False, data
-    if isinstance(result, FileResult):
-        result.digest = _digest(data)
+    result.digest = _digest(data)
     return result
 
 
@@ -471,12 +473,10 @@ def _result(job: _Job, read: _Read | tuple[bool, bytes]) -> _Read:
         if folder is not None and key is not None:
             data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
             _cache_in(folder).put_bytes(key, data)
-            if isinstance(result, FileResult):
-                result.digest = _digest(data)
+            result.digest = _digest(data)
         return result
     result.cached = cached
-    if isinstance(result, FileResult):
-        result.digest = _digest(data)
+    result.digest = _digest(data)
     return result
 
 
@@ -516,8 +516,8 @@ def _joined_parts(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
         whole = _finish(ctx, [r for r in reads if isinstance(r, Partial)], None, options)
         if whole is None:
             return read_file(item, ctx, options)
-        if all(job[4] is not None for job in jobs):  # with a cache: the digest of what was put together
-            whole.digest = _digest(pickle.dumps(whole, protocol=pickle.HIGHEST_PROTOCOL))
+        if all(r.digest for r in reads):  # with a cache: what was put together is what the parts read
+            whole.digest = _digest("\0".join(["parts", *(r.digest for r in reads)]).encode())
         whole.cached = all(r.cached for r in reads)
     whole.folder = item.folder
     return whole
@@ -654,7 +654,7 @@ def results_digest(results: Sequence[FileResult]) -> str | None:
     for r in results:
         if not r.digest:
             return None
-        digest.update(f"{r.location}\0{r.digest}\0".encode("utf-8", "surrogateescape"))
+        digest.update(f"{r.location}\0{r.folder}\0{r.digest}\0".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 

@@ -326,3 +326,22 @@ def test_a_long_number_in_a_shared_list_is_judged_as_the_whole_reading_judges_it
     for n in (2, 3):
         parts = _in_parts("all.yaml", text, n)
         assert parts.account == whole.account and parts.skipped == whole.skipped
+
+
+def test_a_file_read_in_parts_has_the_digest_of_its_parts(small_parts: None, tmp_path: Path) -> None:
+    """With a cache, a file read in parts carries a digest of what its parts read: the same when it
+    is read again (from the cache) or changed in nothing that is read and no document moved to another
+    part (a comment of the same length), another when something read changed."""
+    options = ReadOptions()
+    text = dump()
+    cache = FileCache(tmp_path / "cache")
+
+    def digest(body: str) -> str:
+        (result,) = read_inputs(from_uploads([("dump.yaml", body.encode())], options.limits), options,
+                                workers=2, cache=cache)
+        return result.digest
+
+    first = digest(text)
+    assert len(first) == 64 and digest(text) == first
+    assert digest(text.replace("team0-empty.yaml", "team0-EMPTY.yaml")) == first
+    assert digest(text.replace("image: api:0\n", "image: api:9\n")) != first
