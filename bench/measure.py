@@ -180,7 +180,8 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
     was read is what the first run read, so its report is reused). The file is put back as it was
     afterwards, so that later measurements of ``folder`` see the inventory as generated.
     ``one_file_changed_parsed`` counts the per-file cache entries the third run wrote: the files it
-    parsed. ``once``: the first run only."""
+    parsed; ``comment_added_reused`` says whether the fourth run reused a report (it stored none).
+    ``once``: the first run only."""
     import subprocess
     import tempfile
 
@@ -192,6 +193,7 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
         peak = 0.0
         entries: set[Path] = set()  # the per-file cache entries before the third run
         parsed = 0
+        reports: set[Path] = set()  # the reports stored before the fourth run
         changed: tuple[Path, bytes] | None = None
         try:
             for run in range(1 if once else 4 if change else 2):
@@ -202,6 +204,7 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
                     parsed = len(set(Path(tmp, "cache").rglob("*.pickle")) - entries)
                     changed[0].write_bytes(changed[1])
                     change_one_file(folder, CHANGED_COMMENT)
+                    reports = set(Path(tmp, "cache").rglob("*.json"))
                 start = time.perf_counter()
                 proc = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
                 seconds.append(time.perf_counter() - start)
@@ -220,6 +223,8 @@ def measure_cli(folder: str, *, change: bool = False, once: bool = False) -> dic
             result["one_file_changed_seconds"] = round(seconds[2], 3)
             result["one_file_changed_parsed"] = parsed
             result["comment_added_seconds"] = round(seconds[3], 3)
+            # a report reused is not stored again: the fourth run wrote none
+            result["comment_added_reused"] = not set(Path(tmp, "cache").rglob("*.json")) - reports
     return result
 
 

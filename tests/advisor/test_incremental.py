@@ -304,3 +304,32 @@ def test_a_change_that_is_read_is_analysed_again_after_one_that_was_not(tmp_path
     assert "resolve" in timings
     assert render_json(edited) != render_json(first)
     assert render_json(edited) == render_json(analyze_paths([inventory]))
+
+
+def test_a_comment_that_moves_cited_lines_is_analysed_again(tmp_path: Path) -> None:
+    """Evidence cites file:line: a comment above what is cited changes what was read."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, inventory)
+    cache = tmp_path / "cache"
+    first = analyze_paths([inventory], cache=FileCache(cache))
+    orders = inventory / "k8s" / "shop" / "orders.yaml"
+    orders.write_text("# reviewed; nothing to change\n" + orders.read_text())
+    timings: dict[str, float] = {}
+    again = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
+    assert "resolve" in timings
+    assert render_json(again) != render_json(first)
+    assert render_json(again) == render_json(analyze_paths([inventory]))
+
+
+def test_a_damaged_report_of_what_was_read_is_analysed_again(tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, inventory)
+    cache = tmp_path / "cache"
+    analyze_paths([inventory], cache=FileCache(cache))
+    _comment_appended(inventory)
+    (report,) = cache.glob("*/*.json")
+    report.write_bytes(b'{"schema_version": ')
+    timings: dict[str, float] = {}
+    again = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
+    assert "resolve" in timings
+    assert render_json(again) == render_json(analyze_paths([inventory]))

@@ -82,6 +82,7 @@ def test_one_file_is_changed_for_the_third_and_fourth_runs_and_put_back(generate
     for key in ("seconds", "second_run_seconds", "one_file_changed_seconds", "comment_added_seconds"):
         assert isinstance(result[key], float) and result[key] > 0, key
     assert result["one_file_changed_parsed"] == 1  # the others came from the parse cache
+    assert result["comment_added_reused"] is True  # what was read is what the first run read
     # the document added is one more ConfigMap: read, and the dependencies are the same
     path.write_bytes(with_document)
     now, original = read_paths([folder]), read_paths([generated])
