@@ -647,7 +647,7 @@ def _read_in(pool: Executor, files: list[list[_Job]], workers: int) -> list[File
 
 
 def results_digest(results: Sequence[FileResult]) -> str | None:
-    """A digest of everything read from the files (each result's location and digest, in order): two
+    """A digest of everything read from the files (each result's location, folder and digest, in order): two
     runs with the same digest read the same, whatever bytes changed in between (a comment, a field
     no reader looks at). None when a result's digest is unknown (read without a cache)."""
     digest = hashlib.sha256()
