@@ -243,7 +243,7 @@ KEPT_ANALYSES = 6
 DEFAULT_MEMORY_MB = 3072
 #: The estimate: bytes per service, resource and dependency of an analysis together with its views
 #: and the JSON export's preview. ``python -m bench.dashboard_bench`` measured the server's resident
-#: memory growing by 6.8-7.1 KB per item between 2,000 and 20,000 services (11,324 and 136,444 items;
+#: memory growing by 6.8-7.2 KB per item between 2,000 and 20,000 services (11,324 and 136,444 items;
 #: 0.93 GB for the latter at this estimate); see docs/performance.md.
 BYTES_PER_ITEM = 7 * 1024
 
