@@ -153,3 +153,19 @@ def test_a_measurement_past_its_timeout_goes_with_what_it_started(tmp_path: Path
         time.sleep(0.1)
     else:
         pytest.fail(f"process {grandchild} started by the measurement still runs")
+
+
+def test_a_report_entry_written_again_under_its_name_counts_as_written(tmp_path: Path) -> None:
+    """The fourth run's check: a report reused is only touched; one analysed again and stored under
+    the name it had is a new file."""
+    from bench.measure import _report_entries
+    from inventory.cache import FileCache
+
+    cache = FileCache(tmp_path / "cache")
+    key = "ab" * 32
+    cache.put_bytes(key, b"{}", suffix=".json")
+    before = _report_entries(str(tmp_path))
+    cache.touch(key, suffix=".json")
+    assert _report_entries(str(tmp_path)) == before
+    cache.put_bytes(key, b"{}", suffix=".json")
+    assert _report_entries(str(tmp_path)) != before
