@@ -243,8 +243,7 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                                      meanwhile=_load_analysis if hashing is not None else None)
                 if not sources and not repositories and None not in keys:
                     # nothing but files: a run over the very same files and configuration gives the same report
-                    run_key = cache.key(["report", _advisor_version(), repr(config), repr(inputs.skipped),
-                                         repr(sorted(inputs.dotenv_locations.items())), *(k or "" for k in keys)])
+                    run_key = _report_key(cache, "report", config, inputs, [k or "" for k in keys])
                     previous = _cached_report(cache, run_key)
                     if previous is not None:
                         for key in filter(None, keys):  # its files count as used too: the last to go when trimming
@@ -252,7 +251,7 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                         if progress:
                             print("advisor: nothing changed since the last run; its report is reused "
                                   f"(cache {cache.folder})", file=sys.stderr)
-                        return previous[0]
+                        return previous
             _load_analysis()
             report, read_key, reused = _analyze_read(
                 pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress,
@@ -311,18 +310,16 @@ class _Ahead:
                 child.cancel()
 
 
-def _cached_report(cache: FileCache, run_key: str) -> tuple[Report, str] | None:
-    """The report of an earlier run over the same files and configuration, and the key it is stored
-    under, or None (none, or damaged)."""
+def _cached_report(cache: FileCache, run_key: str) -> Report | None:
+    """The report of an earlier run over the same files and configuration, or None (none, or
+    damaged)."""
     ref = cache.get_bytes(run_key, suffix=".ref")
     if ref is None or not _KEY.fullmatch(ref):
         return None
-    read_key = ref.decode("ascii")
-    report = _report_of_read(cache, read_key)
-    if report is None:
-        return None
-    cache.touch(run_key, suffix=".ref")
-    return report, read_key
+    report = _report_of_read(cache, ref.decode("ascii"))
+    if report is not None:
+        cache.touch(run_key, suffix=".ref")
+    return report
 
 
 _KEY = re.compile(rb"[0-9a-f]{64}")
@@ -344,15 +341,19 @@ def _report_of_read(cache: FileCache, read_key: str, data: bytes | None = None) 
     return report
 
 
+def _report_key(cache: FileCache, kind: str, config: Config, inputs: InputSet, files: Sequence[str]) -> str:
+    """A key of a report: everything its analysis depends on besides the files (the code, the
+    configuration, what was skipped before reading, the ``.env`` files found), then ``files``, what
+    stands for them (the run key: their cache keys; the read key: what was read from them)."""
+    return cache.key([kind, _advisor_version(), repr(config), repr(inputs.skipped),
+                      repr(sorted(inputs.dotenv_locations.items())), *files])
+
+
 def _read_key(cache: FileCache, config: Config, inputs: InputSet, results: Sequence[FileResult]) -> str | None:
-    """The key of a report by what its run read: everything the analysis depends on but the files'
-    bytes (the code, the configuration, what was skipped before reading, the ``.env`` files found,
-    and what was read from each file); None when something read has no digest."""
+    """The key of a report by what its run read, whatever bytes the files held; None when something
+    read has no digest."""
     read = results_digest(results)
-    if read is None:
-        return None
-    return cache.key(["report of what was read", _advisor_version(), repr(config), repr(inputs.skipped),
-                      repr(sorted(inputs.dotenv_locations.items())), read])
+    return None if read is None else _report_key(cache, "report of what was read", config, inputs, [read])
 
 
 def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,

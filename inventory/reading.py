@@ -443,13 +443,21 @@ def _read_one(job: _Job, *, here: bool = False) -> _Read | tuple[bool, bytes]:
     if stored is not None:
         cache.touch(key)  # used: the last to go when the cache is trimmed
         return _result(job, (True, stored)) if here else (True, stored)
+    result, data = _parsed_and_stored(job, cache, key, kept=here)
+    return result if here else (False, data)
+
+
+def _parsed_and_stored(job: _Job, cache: FileCache, key: str, *, kept: bool) -> tuple[_Read, bytes]:
+    """The file (or part) of ``job`` parsed and stored in ``cache`` under ``key``, and its pickle.
+    ``kept``: the result is used in this process, and carries that pickle's digest (taken before it is
+    set); one sent to another process as its pickle gets it there (:func:`_result`)."""
+    item, ctx, options, _, _, part = job
     result = read_part(item, ctx, options, part)
     data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     cache.put_bytes(key, data)
-    if not here:
-        return False, data
-    result.digest = _digest(data)
-    return result
+    if kept:
+        result.digest = _digest(data)
+    return result, data
 
 
 def _read_here(job: _Job) -> _Read:
@@ -469,12 +477,9 @@ def _result(job: _Job, read: _Read | tuple[bool, bytes]) -> _Read:
         result = None
     if not isinstance(result, FileResult | Partial):
         item, ctx, options, folder, key, part = job
-        result = read_part(item, ctx, options, part)
-        if folder is not None and key is not None:
-            data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-            _cache_in(folder).put_bytes(key, data)
-            result.digest = _digest(data)
-        return result
+        if folder is None or key is None:
+            return read_part(item, ctx, options, part)
+        return _parsed_and_stored(job, _cache_in(folder), key, kept=True)[0]
     result.cached = cached
     result.digest = _digest(data)
     return result

@@ -7,6 +7,7 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -292,28 +293,25 @@ def test_files_changed_in_nothing_read_reuse_the_report_of_what_was_read(tmp_pat
     assert "read" not in third  # the same files as the run before: found before reading
 
 
-def test_a_change_that_is_read_is_analysed_again_after_one_that_was_not(tmp_path: Path) -> None:
-    inventory = tmp_path / "inventory"
-    shutil.copytree(EXAMPLE, inventory)
-    cache = tmp_path / "cache"
-    first = analyze_paths([inventory], cache=FileCache(cache))
+def _read_change_after_a_comment(inventory: Path) -> None:
     orders = _comment_appended(inventory)
     orders.write_text(orders.read_text().replace("ORDER_HISTORY_URL", "ORDER_ARCHIVE_URL"))
-    timings: dict[str, float] = {}
-    edited = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
-    assert "resolve" in timings
-    assert render_json(edited) != render_json(first)
-    assert render_json(edited) == render_json(analyze_paths([inventory]))
 
 
-def test_a_comment_that_moves_cited_lines_is_analysed_again(tmp_path: Path) -> None:
-    """Evidence cites file:line: a comment above what is cited changes what was read."""
+def _comment_above_cited_lines(inventory: Path) -> None:
+    orders = inventory / "k8s" / "shop" / "orders.yaml"
+    orders.write_text("# reviewed; nothing to change\n" + orders.read_text())
+
+
+@pytest.mark.parametrize("edit", [_read_change_after_a_comment, _comment_above_cited_lines])
+def test_a_change_to_what_is_read_is_analysed_again(tmp_path: Path, edit: Callable[[Path], None]) -> None:
+    """A change that is read, even in a file where a comment was added too, and a comment that moves
+    the lines evidence cites (``file:line``): what was read changed, and the files are analysed again."""
     inventory = tmp_path / "inventory"
     shutil.copytree(EXAMPLE, inventory)
     cache = tmp_path / "cache"
     first = analyze_paths([inventory], cache=FileCache(cache))
-    orders = inventory / "k8s" / "shop" / "orders.yaml"
-    orders.write_text("# reviewed; nothing to change\n" + orders.read_text())
+    edit(inventory)
     timings: dict[str, float] = {}
     again = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
     assert "resolve" in timings
