@@ -6,6 +6,7 @@ what they return; nothing here prints, except the optional progress display on a
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import re
@@ -137,8 +138,30 @@ def _hashing_pool(pool: Executor | None) -> Executor | None:
 
 
 def _advisor_version() -> str:
-    """A digest of the advisor package's source: a cached report made by other code never matches."""
-    return source_digest(Path(__file__).resolve().parent)
+    """A digest of the advisor package's source, with the versions of the libraries the analysis and
+    its JSON depend on: a cached report made by other code, or with other libraries (an upgraded
+    igraph may cluster differently), never matches. The readers' side (Python, PyYAML) is in every
+    cache key already (:func:`inventory.cache.code_version`)."""
+    return f"{source_digest(Path(__file__).resolve().parent)} {library_versions()}"
+
+
+#: The distributions whose versions are in every report's key (see :func:`_advisor_version`).
+KEYED_LIBRARIES = ("networkx", "igraph", "orjson")
+
+
+@functools.cache
+def library_versions() -> str:
+    """``name version`` of each of :data:`KEYED_LIBRARIES` ("not installed" when missing), read from
+    the installed distributions, without importing the libraries."""
+    from importlib import metadata
+
+    versions = []
+    for name in KEYED_LIBRARIES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} not installed")
+    return ", ".join(versions)
 
 
 def _input_bytes(inputs: InputSet) -> int:

@@ -2,8 +2,9 @@
 
 The per-file result of :func:`inventory.reading.read_file` is stored under a key that digests
 everything it depends on: the file's bytes, its location (evidence cites it), its folder's
-``.env`` (Compose interpolation), the read options, and the source of the readers themselves (so
-any change to the code invalidates every entry). The cache is a folder of pickles, by default
+``.env`` (Compose interpolation), the read options, the source of the readers themselves (so
+any change to the code invalidates every entry), and the versions of Python and PyYAML (and whether
+libyaml is there). The cache is a folder of pickles, by default
 ``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``); the advisor also keeps its
 latest whole reports there, as JSON (``.json`` entries, by what their runs read), and for each recent
 run the key of its report (``.ref`` entries); see :meth:`FileCache.prune` and ``advisor.api``.
@@ -26,6 +27,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Collection, Iterable
 from functools import cache
@@ -63,8 +65,20 @@ def source_digest(package_root: Path) -> str:
 
 
 def code_version() -> str:
-    """The digest of the inventory package (the readers), which every cache key includes."""
-    return source_digest(Path(__file__).resolve().parent)
+    """The digest of the inventory package (the readers), with what else decides what they read (the
+    Python and PyYAML versions, and whether libyaml is there): every cache key includes it, so an
+    entry made by other code, or under another Python or PyYAML, never matches."""
+    return f"{source_digest(Path(__file__).resolve().parent)} {runtime_version()}"
+
+
+@cache
+def runtime_version() -> str:
+    """The Python implementation and version, and PyYAML's version and libyaml's presence."""
+    import yaml  # the readers import it anyway
+
+    version = ".".join(map(str, sys.version_info[:3]))
+    libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "no libyaml"
+    return f"{sys.implementation.name} {version}, PyYAML {getattr(yaml, '__version__', '?')} ({libyaml})"
 
 
 def _safe_dir(path: Path) -> bool:

@@ -8,10 +8,12 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from advisor import api
 from advisor.api import analyze_paths
 from advisor.config import Config, Weights
 from advisor.exports import render_json
@@ -45,6 +47,23 @@ def test_unchanged_inputs_reuse_the_report_and_changes_do_not(tmp_path: Path) ->
     assert "read" in edited_timings
     assert render_json(edited) != render_json(first)
     assert "ORDER_ARCHIVE_URL" in render_json(edited)
+
+
+def test_a_report_made_with_other_library_versions_is_analysed_again(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgraded igraph may cluster differently: a report is reused only under the versions it was
+    made with (the files still come from the parse cache, which those libraries do not touch)."""
+    assert f"igraph {metadata.version('igraph')}" in api.library_versions()
+    cache = tmp_path / "cache"
+    first = analyze_paths([EXAMPLE], cache=FileCache(cache))
+    same: dict[str, float] = {}
+    analyze_paths([EXAMPLE], cache=FileCache(cache), timings=same)
+    assert "resolve" not in same
+    monkeypatch.setattr(api, "library_versions", lambda: "networkx 9.9, igraph 9.9, orjson 9.9")
+    upgraded: dict[str, float] = {}
+    again = analyze_paths([EXAMPLE], cache=FileCache(cache), timings=upgraded)
+    assert "resolve" in upgraded and "cluster" in upgraded
+    assert render_json(again) == render_json(first)
 
 
 def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None:

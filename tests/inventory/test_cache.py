@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
+from inventory import cache as cache_module
 from inventory.cache import FileCache
 from inventory.options import ReadOptions
 from inventory.reading import read_inputs, resolve_results
@@ -56,6 +58,20 @@ def test_second_run_reuses_unchanged_files_and_rereads_changed_ones(tmp_path: Pa
     cached, edges = _read(folder, FileCache(tmp_path / "cache"))
     assert cached == [True, False]  # orders.yaml unchanged, payments.yaml changed
     assert edges == {("orders", "payments")}
+
+
+def test_entries_made_under_another_python_or_pyyaml_are_not_used(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a file reads as depends on the YAML library too (libyaml or not, its version) and on
+    Python: an entry another of those made is never taken for this one's."""
+    assert f"PyYAML {yaml.__version__}" in cache_module.runtime_version()
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "orders.yaml").write_text(APP)
+    assert _read(folder, FileCache(tmp_path / "cache"))[0] == [False]
+    assert _read(folder, FileCache(tmp_path / "cache"))[0] == [True]
+    monkeypatch.setattr(cache_module, "runtime_version", lambda: "cpython 3.99.0, PyYAML 9.9 (no libyaml)")
+    assert _read(folder, FileCache(tmp_path / "cache"))[0] == [False]
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="needs POSIX permissions")
