@@ -276,10 +276,14 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
                                   f"(cache {cache.folder})", file=sys.stderr)
                         return previous
             _load_analysis()
-            report, read_key, reused = _analyze_read(
+            report, read_key, reused, changed = _analyze_read(
                 pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress,
                 ahead=ahead if run_key is not None else None)
-        if run_key is not None and cache is not None:
+        if changed:  # the report is of what was read, which is not what the run key stands for
+            if progress:
+                print("advisor: files changed while they were read; this run's report is not kept for the next",
+                      file=sys.stderr)
+        elif run_key is not None and cache is not None:
             read_key = read_key or run_key  # something read had no digest: the report goes by its run
             if reused:
                 _store_report(cache, run_key, read_key, None)  # this run's files name that report too
@@ -382,38 +386,42 @@ def _read_key(cache: FileCache, config: Config, inputs: InputSet, results: Seque
 def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,
                   n: int, sources: list[LiveSource], repositories: list[str | os.PathLike[str]],
                   cache: FileCache | None, keys: list[str | None] | None, progress: bool, *,
-                  ahead: _Ahead | None) -> tuple[Report, str | None, bool]:
-    """The report, the key of what was read (see :func:`_read_key`) and whether the report is one an
-    earlier run stored under that key. With ``ahead`` (and workers), parts of its JSON are rendered
-    in forked children while this process analyses; only then is a report looked for by what was
-    read (``ahead`` is given when the run's report is stored)."""
+                  ahead: _Ahead | None) -> tuple[Report, str | None, bool, bool]:
+    """The report, the key of what was read (see :func:`_read_key`), whether the report is one an
+    earlier run stored under that key, and whether a file changed between its digest and the end of
+    its reading (:attr:`~inventory.reading.FileResult.changed`). With ``ahead`` (and workers), parts
+    of its JSON are rendered in forked children while this process analyses; only then is a report
+    looked for by what was read (``ahead`` is given when the run's report is stored)."""
     with stages.stage("read", f"{len(inputs.files):,} files with {n} worker(s)"):
         used: set[str] = set()
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool, used_keys=used)
     if cache is not None and keys is not None and any(
             k is not None and not r.cached for r, k in zip(results, keys, strict=True)):
         cache.trim(keep=used)  # new entries were written: the least recently used others may go
+    changed = any(r.changed for r in results)
     if cache is not None and progress:
         unchanged = sum(1 for r in results if r.cached)
         print(f"advisor: {unchanged:,} of {len(results):,} files unchanged since the last run (cache {cache.folder})",
               file=sys.stderr)
-    read_key = _read_key(cache, config, inputs, results) if ahead is not None and cache is not None else None
+    read_key = (_read_key(cache, config, inputs, results) if ahead is not None and cache is not None and not changed
+                else None)
     stored = cache.get_bytes(read_key, suffix=".json") if read_key is not None and cache is not None else None
     if stored is not None and read_key is not None and cache is not None:
         # files changed, but in nothing any reader takes from them: the report of what was read is
         # built without the parse results beside it (a few hundred MB at 20,000 services)
-        changed = any(not r.cached for r in results)
+        parsed = any(not r.cached for r in results)
         del results
         previous = _report_of_read(cache, read_key, stored)
         del stored
         if previous is not None:
             if progress:
-                why = "the files changed, but not in anything the advisor reads from them; " if changed else ""
+                why = "the files changed, but not in anything the advisor reads from them; " if parsed else ""
                 print(f"advisor: {why}the report of an earlier run that read the same is reused (cache {cache.folder})",
                       file=sys.stderr)
-            return previous, read_key, True
+            return previous, read_key, True, False
         # a damaged entry: the files again, from the parse cache
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool)
+        changed = any(r.changed for r in results)
     if pool is not None:  # the workers sit out resolving: they import what their next jobs need meanwhile
         for _ in range(n):
             with suppress(Exception):
@@ -436,11 +444,12 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     # From here this process works alone until the clusters are known (then the workers take the
     # stability runs and the metrics), and again while the proposals are worked out: forked children
     # render parts of the JSON meanwhile, when there will be JSON to render and workers to share with.
-    if ahead is None or pool is None:
-        return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), read_key, False
+    if ahead is None or pool is None or changed:  # no JSON to render ahead when the report is not stored
+        return (analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), read_key, False,
+                changed)
     ahead.start_inventory(inventory)
-    return analyze_inventory(inventory, config, stages=stages, history=history, executor=pool,
-                             on_measured=ahead.start_measured), read_key, False
+    return (analyze_inventory(inventory, config, stages=stages, history=history, executor=pool,
+                              on_measured=ahead.start_measured), read_key, False, changed)
 
 
 def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None = None, *,

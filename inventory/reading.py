@@ -104,6 +104,10 @@ class FileResult:
     #: whatever bytes the files held (see :func:`results_digest`). Empty when unknown (no cache). A
     #: file read in parts keeps its digest only while no document moves to another part.
     digest: str = ""
+    #: The file's bytes changed between their digest (the cache key) and the end of reading: the result
+    #: is what was read, but it is not stored under that key, nor is the run's report (see
+    #: :func:`_parsed_and_stored`).
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,8 @@ class Partial:
     whole: bool = False
     #: As :attr:`FileResult.digest`, of this part.
     digest: str = ""
+    #: As :attr:`FileResult.changed`.
+    changed: bool = False
 
 
 def _parse_documents(text: str, context: FileContext, options: ReadOptions,
@@ -453,8 +459,14 @@ def _parsed_and_stored(job: _Job, cache: FileCache, key: str, *, kept: bool) -> 
     set); one sent to another process as its pickle gets it there (:func:`_result`)."""
     item, ctx, options, _, _, part = job
     result = read_part(item, ctx, options, part)
+    # the bytes read are the bytes hashed for ``key``, unless the file changed since: then the result
+    # is not what ``key`` stands for (a run over the old bytes would be handed it). Hashing them again
+    # costs a few hundredths of a second for 80 MB, next to seconds of parsing.
+    now = _key_or_none(cache, item, ctx, options)
+    result.changed = (now if part is None or now is None else part_key(cache, now, part)) != key
     data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    cache.put_bytes(key, data)
+    if not result.changed:
+        cache.put_bytes(key, data)
     if kept:
         result.digest = _digest(data)
     return result, data
@@ -524,6 +536,7 @@ def _joined_parts(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
         if all(r.digest for r in reads):  # with a cache: what was put together is what the parts read
             whole.digest = _digest("\0".join(["parts", *(r.digest for r in reads)]).encode())
         whole.cached = all(r.cached for r in reads)
+        whole.changed = any(r.changed for r in reads)
     whole.folder = item.folder
     return whole
 

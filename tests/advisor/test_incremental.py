@@ -66,6 +66,34 @@ def test_a_report_made_with_other_library_versions_is_analysed_again(tmp_path: P
     assert render_json(again) == render_json(first)
 
 
+def test_a_file_changed_while_the_run_reads_keeps_neither_its_result_nor_the_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file edited after the run worked out its cache key (before reading it) is reported as read;
+    neither its parse result nor the report is stored as those of the bytes the key was made of."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(EXAMPLE, inventory)
+    orders = inventory / "k8s" / "shop" / "orders.yaml"
+    before = orders.read_text()
+    load_analysis = api._load_analysis
+
+    def edit_then_load() -> None:  # called between the digest of the files and their reading
+        orders.write_text(before.replace("ORDER_HISTORY_URL", "ORDER_ARCHIVE_URL"))
+        load_analysis()
+
+    monkeypatch.setattr(api, "_load_analysis", edit_then_load)
+    cache = tmp_path / "cache"
+    edited = analyze_paths([inventory], cache=FileCache(cache))
+    assert "ORDER_ARCHIVE_URL" in render_json(edited)
+    monkeypatch.setattr(api, "_load_analysis", load_analysis)
+
+    orders.write_text(before)  # the bytes the run's keys were made of
+    timings: dict[str, float] = {}
+    restored = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
+    assert "resolve" in timings  # analysed, not a report found under those bytes
+    assert render_json(restored) == render_json(analyze_paths([inventory], cache=None))
+    assert "ORDER_ARCHIVE_URL" not in render_json(restored)
+
+
 def test_a_damaged_cache_entry_is_read_again_not_trusted(tmp_path: Path) -> None:
     from inventory.options import DEFAULT_OPTIONS
     from inventory.reading import file_keys, read_inputs

@@ -11,7 +11,7 @@ import yaml
 from inventory import cache as cache_module
 from inventory.cache import FileCache
 from inventory.options import ReadOptions
-from inventory.reading import read_inputs, resolve_results
+from inventory.reading import file_keys, read_inputs, resolve_results
 from inventory.sources import collect
 
 APP = """apiVersion: apps/v1
@@ -72,6 +72,32 @@ def test_entries_made_under_another_python_or_pyyaml_are_not_used(tmp_path: Path
     assert _read(folder, FileCache(tmp_path / "cache"))[0] == [True]
     monkeypatch.setattr(cache_module, "runtime_version", lambda: "cpython 3.99.0, PyYAML 9.9 (no libyaml)")
     assert _read(folder, FileCache(tmp_path / "cache"))[0] == [False]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_changed_between_its_digest_and_its_reading_is_not_stored_as_its_old_bytes(
+        tmp_path: Path, workers: int) -> None:
+    """The cache keys are worked out before the files are read: a file changed in between is read as
+    it is now, and its result is not stored under the key of the bytes it held before (a run over
+    those bytes, after an undo or a checkout, would be handed the other file's result)."""
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "orders.yaml").write_text(APP)
+    (folder / "other.yaml").write_text(APP.replace("orders", "stock"))
+    options = ReadOptions()
+    inputs = collect([folder], options.limits)
+    keys = file_keys(inputs, options, FileCache(tmp_path / "cache"))
+    (folder / "orders.yaml").write_text(PAYMENTS)  # after the digest, before the reading
+    results = read_inputs(inputs, options, workers=workers, cache=FileCache(tmp_path / "cache"), keys=keys)
+    assert [(r.cached, r.changed) for r in results] == [(False, True), (False, False)]
+    assert {s.name for s in resolve_results(inputs, results).services} == {"payments", "stock"}
+    cache = FileCache(tmp_path / "cache")
+    assert cache.get_bytes(keys[0]) is None and cache.get_bytes(keys[1]) is not None
+
+    (folder / "orders.yaml").write_text(APP)  # the bytes of the digest again
+    assert _read(folder, FileCache(tmp_path / "cache"))[0] == [False, True]  # read, not taken from the cache
+    again = resolve_results(inputs, read_inputs(inputs, options, cache=FileCache(tmp_path / "cache")))
+    assert {s.name for s in again.services} == {"orders", "stock"}
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="needs POSIX permissions")
