@@ -34,6 +34,7 @@ from inventory.options import ReadOptions
 from inventory.reading import (
     FileResult,
     file_keys,
+    forks_workers,
     import_ahead,
     parts_of,
     read_inputs,
@@ -49,8 +50,15 @@ REPORTS_KEPT = 3
 #: Run keys kept, each naming the report of what its run read (a few bytes each).
 REFERENCES_KEPT = 64
 
-#: Below this many input bytes, parsing stays in this process (worker start-up costs more).
+#: Below this many input bytes, parsing stays in this process (worker start-up costs more): where
+#: the workers start from a fork server (a process with other threads, the dashboard's server), whose
+#: start costs the first pool about a second, and (``FORKED_PARALLEL_THRESHOLD``) where they are
+#: forked from this process, as in the CLI, which takes hundredths of a second. Measured with the CLI
+#: (2026-11-26 22:10 UTC, three runs each, one worker against two): 2,000 generated services (7.5
+#: MB) 2.14-2.36 s against 1.78-2.03 s, 1,000 (3.8 MB) 1.25-1.38 s against 1.15-1.27 s, 500 (1.9 MB)
+#: 0.87-1.02 s against 0.99-1.03 s.
 PARALLEL_THRESHOLD = 8 * 1024 * 1024
+FORKED_PARALLEL_THRESHOLD = 3 * 1024 * 1024
 
 
 @dataclass
@@ -176,9 +184,11 @@ def _input_bytes(inputs: InputSet) -> int:
 
 
 def _default_workers(inputs: InputSet, options: ReadOptions) -> int:
-    """Worker processes for an input set: none below :data:`PARALLEL_THRESHOLD` bytes, or for fewer
+    """Worker processes for an input set: none below :data:`PARALLEL_THRESHOLD` bytes (or
+    :data:`FORKED_PARALLEL_THRESHOLD` when they would be forked from this process), or for fewer
     than four files none of which is large enough to be read in parts."""
-    if _input_bytes(inputs) < PARALLEL_THRESHOLD or (
+    threshold = FORKED_PARALLEL_THRESHOLD if forks_workers() else PARALLEL_THRESHOLD
+    if _input_bytes(inputs) < threshold or (
             len(inputs.files) < 4 and all(parts_of(f, options) == 1 for f in inputs.files)):
         return 1
     return max(1, min(os.cpu_count() or 1, 8))

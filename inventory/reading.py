@@ -630,13 +630,18 @@ def import_ahead(modules: Sequence[str]) -> None:
         importlib.import_module(name)
 
 
+def forks_workers() -> bool:
+    """Whether worker processes are forked from this process (see :func:`worker_context`)."""
+    return threading.active_count() == 1 or "forkserver" not in multiprocessing.get_all_start_methods()
+
+
 def worker_context(preload: Sequence[str] = ("inventory.reading",)) -> BaseContext | None:
     """How worker processes start: forked from this process (the quickest) when it runs one thread,
     as the CLI does (None: the default). When other threads run, as in the dashboard's server, a
     worker forked while one of them held a lock (in a library, or an import under way) could wait for
     it for ever: the workers are forked by a fork server instead, a clean process started once, which
     imports the ``preload`` modules for them (its start costs the first pool about a second)."""
-    if threading.active_count() == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+    if forks_workers():
         return None
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(list(preload))
