@@ -70,7 +70,10 @@ def code_version() -> str:
     """The digest of the inventory package (the readers), with what else decides what they read (the
     Python and PyYAML versions, and whether libyaml is there): every cache key includes it, so an
     entry made by other code, or under another Python or PyYAML, never matches."""
-    return f"{source_digest(Path(__file__).resolve().parent)} {runtime_version()}"
+    return f"{source_digest(_PACKAGE)} {runtime_version()}"
+
+
+_PACKAGE = Path(__file__).resolve().parent  # once: resolving it took 4 lstat calls per cache key
 
 
 @cache
