@@ -82,15 +82,16 @@ def _offload(executor: Executor | None, fn: Callable[..., _T], *args: Any) -> Ca
 def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTimer | None = None,
                       history: ChangeHistory | None = None,
                       co_change: Mapping[tuple[str, str], tuple[float, tuple[Evidence, ...]]] | None = None,
-                      executor: Executor | None = None,
+                      executor: Executor | None = None, executor_ready: Callable[[], bool] | None = None,
                       on_measured: Callable[[Report], None] | None = None) -> Report:
     """Analyse one resolved inventory with ``config``; the report carries everything shown later.
 
     With an ``executor`` (the worker processes that read the files), two jobs go to the workers as
     soon as the clusters are known: the stability runs, which need nothing but the coupling graph,
     and the dependency metrics, which need nothing but the inventory's :class:`Skeleton`. They run
-    while this process works out the candidate groups and evaluates them. The figures are the same
-    either way.
+    while this process works out the candidate groups and evaluates them, unless ``executor_ready``
+    says the workers are not ready for them yet (then this process does them). The figures are the
+    same either way.
 
     ``on_measured`` is called with the report so far (no proposals yet, no settings) once the metrics
     are known, before the proposals are worked out: the caller may render those parts meanwhile.
@@ -116,6 +117,8 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         cluster_of = {m: c.id for c in clusters for m in c.members}
         skeleton = Skeleton.of(inventory)
         seeds, multipliers = range(spread.seeds), spread.resolution_spread
+        if executor is not None and executor_ready is not None and not executor_ready():
+            executor = None
         runs = _offload(executor, memberships, louvain, resolution, seeds, multipliers)
         measured = _offload(executor, dependency_metrics, skeleton, hubs, cluster_of)
     with timer.stage("candidates", f"{len(clusters):,} clusters"):

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -432,10 +432,16 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
         # a damaged entry: the files again, from the parse cache
         results = read_inputs(inputs, options, workers=n, cache=cache, keys=keys, pool=pool)
         changed = any(r.changed for r in results)
+    warming: list[Future[None]] = []
     if pool is not None:  # the workers sit out resolving: they import what their next jobs need meanwhile
         for _ in range(n):
             with suppress(Exception):
-                pool.submit(import_ahead, _WORKER_MODULES)
+                warming.append(pool.submit(import_ahead, _WORKER_MODULES))
+
+    def warm() -> bool:
+        """Whether the workers are through those imports (a fifth of a second): on a small inventory
+        the analysis gets to its jobs for them sooner, and does them itself rather than wait."""
+        return all(f.done() for f in warming)
     live_fragments: list[Fragment] = []
     failed: list[Skipped] = []
     if sources:
@@ -455,10 +461,10 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     # stability runs and the metrics), and again while the proposals are worked out: forked children
     # render parts of the JSON meanwhile, when there will be JSON to render and workers to share with.
     if ahead is None or pool is None or changed:  # no JSON to render ahead when the report is not stored
-        return (analyze_inventory(inventory, config, stages=stages, history=history, executor=pool), read_key, False,
-                changed)
+        return (analyze_inventory(inventory, config, stages=stages, history=history, executor=pool,
+                                  executor_ready=warm), read_key, False, changed)
     ahead.start_inventory(inventory)
-    return (analyze_inventory(inventory, config, stages=stages, history=history, executor=pool,
+    return (analyze_inventory(inventory, config, stages=stages, history=history, executor=pool, executor_ready=warm,
                               on_measured=ahead.start_measured), read_key, False, changed)
 
 

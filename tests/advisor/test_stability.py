@@ -88,6 +88,36 @@ def test_an_analysis_whose_workers_fail_still_completes_with_the_same_report() -
     assert render_json(analyze_inventory(inventory, Config(), executor=Broken())) == expected
 
 
+@pytest.mark.parametrize("ready", [True, False])
+def test_jobs_go_to_the_workers_only_once_they_are_ready(ready: bool) -> None:
+    """Workers still importing what the jobs need (a small inventory resolves in less time than that
+    takes) are not waited for: the analysis does the jobs itself, with the same report."""
+    from concurrent.futures import Executor, Future
+    from pathlib import Path
+
+    from advisor.analysis import analyze_inventory
+    from advisor.config import Config
+    from advisor.exports import render_json
+    from inventory.reading import read_paths
+
+    class Recording(Executor):
+        def __init__(self) -> None:
+            self.jobs: list[str] = []
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            self.jobs.append(fn.__name__)
+            future: Future[Any] = Future()
+            future.set_result(fn(*args, **kwargs))
+            return future
+
+    inventory = read_paths([Path(__file__).resolve().parents[2] / "examples" / "inventory"])
+    expected = render_json(analyze_inventory(inventory, Config()))
+    executor = Recording()
+    report = analyze_inventory(inventory, Config(), executor=executor, executor_ready=lambda: ready)
+    assert executor.jobs == (["memberships", "dependency_metrics"] if ready else [])
+    assert render_json(report) == expected
+
+
 def test_an_analysis_whose_reading_worker_dies_still_completes_with_the_same_report(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import os
