@@ -168,6 +168,12 @@ class FileCache:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
 
+    def remove(self, key: str, suffix: str = ".pickle") -> None:
+        """Remove an entry, if there is one."""
+        if self.enabled:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path(key, suffix))
+
     def touch(self, key: str, suffix: str = ".pickle") -> None:
         """Mark an entry as just used (for :meth:`prune`)."""
         if self.enabled:

@@ -137,6 +137,35 @@ def test_the_parts_are_cached_and_read_back(small_parts: None, tmp_path: Path) -
     assert resolve_results(inputs, [again], options) == resolve_results(inputs, [first], options)
 
 
+def test_a_file_read_in_parts_that_changed_after_its_key_leaves_no_entry_under_it(small_parts: None,
+                                                                                  tmp_path: Path) -> None:
+    """The parts of a file are checked once they are put together: if the file changed since its key
+    was worked out, the entries its parts stored go, and the result says so."""
+    from inventory.reading import file_keys
+    from inventory.sources import collect
+
+    options = ReadOptions()
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    path = folder / "dump.yaml"
+    path.write_text(dump())
+    inputs = collect([folder], options.limits)
+    assert reading.parts_of(inputs.files[0], options) > 1
+    keys = file_keys(inputs, options, FileCache(tmp_path / "cache"))
+    path.write_text(dump(11))  # after the key, before the reading
+    (read,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"), keys=keys)
+    assert read.changed and not read.cached
+    assert not list((tmp_path / "cache").glob("*/*.pickle"))
+    assert resolve_results(inputs, [read], options) == resolve_results(
+        inputs, read_inputs(inputs, options, workers=2), options)  # what the file holds now
+
+    path.write_text(dump())  # the bytes of the key again: read, not taken from an entry
+    (again,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"))
+    assert not again.cached and not again.changed
+    (third,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"))
+    assert third.cached and third.account == again.account
+
+
 def test_small_files_and_a_single_worker_read_whole(small_parts: None) -> None:
     options = ReadOptions()
     inputs = from_uploads([("small.yaml", b"apiVersion: v1\nkind: Service\nmetadata: {name: a}\n"),
