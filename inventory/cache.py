@@ -5,8 +5,8 @@ everything it depends on: the file's bytes, its location (evidence cites it), it
 ``.env`` (Compose interpolation), the read options, the source of the readers themselves (so
 any change to the code invalidates every entry), and the versions of Python and PyYAML (and whether
 libyaml is there). Keys are worked out before the files are read: a file parsed afresh is hashed
-again once read, and if its bytes changed in between, its result is used but stored under no key,
-and the run's report is not kept either. The cache is a folder of pickles, by default
+again once read (one read in parts, once its parts are put together), and if its bytes changed in
+between, its result is used but stored under no key, and the run's report is not kept either. The cache is a folder of pickles, by default
 ``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``); the advisor also keeps its
 latest whole reports there, as JSON (``.json`` entries, by what their runs read), and for each recent
 run the key of its report (``.ref`` entries); see :meth:`FileCache.prune` and ``advisor.api``.
