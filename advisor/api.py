@@ -153,22 +153,27 @@ def _advisor_version() -> str:
     return f"{source_digest(Path(__file__).resolve().parent)} {library_versions()}"
 
 
-#: The distributions whose versions are in every report's key (see :func:`_advisor_version`).
-KEYED_LIBRARIES = ("networkx", "igraph", "orjson")
+#: The libraries whose versions are in every report's key (see :func:`_advisor_version`): the graph
+#: algorithms and clustering, what networkx's PageRank runs on, and the JSON's renderer.
+KEYED_LIBRARIES = ("networkx", "igraph", "scipy", "numpy", "orjson")
 
 
 @functools.cache
 def library_versions() -> str:
-    """``name version`` of each of :data:`KEYED_LIBRARIES` ("not installed" when missing), read from
-    the installed distributions, without importing the libraries."""
+    """``name version`` of each of :data:`KEYED_LIBRARIES` ("not installed" when missing): the version
+    of the module this process has loaded, if it has, else the installed distribution's (without
+    importing it)."""
     from importlib import metadata
 
     versions = []
     for name in KEYED_LIBRARIES:
-        try:
-            versions.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{name} not installed")
+        version = getattr(sys.modules.get(name), "__version__", None)
+        if not isinstance(version, str):
+            try:
+                version = metadata.version(name)
+            except metadata.PackageNotFoundError:
+                version = "not installed"
+        versions.append(f"{name} {version}")
     return ", ".join(versions)
 
 
@@ -491,7 +496,7 @@ def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None 
 
     ``live`` adds live sources (default: those in ``config.live``); ``cache`` as for
     :func:`analyze_paths` (entries are keyed on each file's name and bytes); ``workers`` as for
-    :func:`analyze_inputs` (by default, worker processes for 8 MB or more, as for files on disk).
+    :func:`analyze_inputs` (by default, worker processes from the same size as for files on disk).
     """
     config = config or Config()
     return analyze_inputs(from_uploads(uploads, config.limits), config, workers=workers, timings=timings, live=live,

@@ -6,10 +6,12 @@ everything it depends on: the file's bytes, its location (evidence cites it), it
 any change to the code invalidates every entry), and the versions of Python and PyYAML (and whether
 libyaml is there). Keys are worked out before the files are read: a file parsed afresh is hashed
 again once read (one read in parts, once its parts are put together), and if its bytes changed in
-between, its result is used but stored under no key, and the run's report is not kept either. The cache is a folder of pickles, by default
-``$XDG_CACHE_HOME/sprawl-advisor`` (``~/.cache/sprawl-advisor``); the advisor also keeps its
-latest whole reports there, as JSON (``.json`` entries, by what their runs read), and for each recent
-run the key of its report (``.ref`` entries); see :meth:`FileCache.prune` and ``advisor.api``.
+between, its result is used but stored under no key, and the run's report is not kept either.
+
+The cache is a folder of pickles, by default ``$XDG_CACHE_HOME/sprawl-advisor``
+(``~/.cache/sprawl-advisor``); the advisor also keeps its latest whole reports there, as JSON
+(``.json`` entries, by what their runs read), and for each recent run the key of its report
+(``.ref`` entries); see :meth:`FileCache.prune` and ``advisor.api``.
 
 Per-file entries are kept up to a total size (:data:`DEFAULT_MAX_BYTES`, or ``$ADVISOR_CACHE_MAX_MB``
 megabytes): after a run that wrote new entries, the least recently used of the other entries go
@@ -81,7 +83,7 @@ def runtime_version() -> str:
     """The Python implementation and version, and PyYAML's version and libyaml's presence."""
     import yaml  # the readers import it anyway
 
-    version = ".".join(map(str, sys.version_info[:3]))
+    version = sys.version.split()[0]  # 3.11.7, 3.13.0rc1
     libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "no libyaml"
     return f"{sys.implementation.name} {version}, PyYAML {getattr(yaml, '__version__', '?')} ({libyaml})"
 

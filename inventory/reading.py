@@ -452,16 +452,18 @@ def _read_one(job: _Job, *, here: bool = False) -> _Read | tuple[bool, bytes]:
 
 
 def _parsed_and_stored(job: _Job, cache: FileCache, key: str, *, kept: bool) -> tuple[_Read, bytes]:
-    """The file (or part) of ``job`` parsed and stored in ``cache`` under ``key``, and its pickle.
-    ``kept``: the result is used in this process, and carries that pickle's digest (taken before it is
-    set); one sent to another process as its pickle gets it there (:func:`_result`)."""
+    """The file (or part) of ``job`` parsed, and stored in ``cache`` under ``key`` unless the file
+    changed since ``key`` was worked out (:attr:`FileResult.changed`), and its pickle. ``kept``: the
+    result is used in this process, and carries that pickle's digest (taken before it is set); one
+    sent to another process as its pickle gets it there (:func:`_result`)."""
     item, ctx, options, _, _, part = job
     result = read_part(item, ctx, options, part)
-    if isinstance(result, FileResult):  # a file read whole (or part of one not read in parts)
+    if part is None and item.data is None and isinstance(result, FileResult):
         # the bytes read are the bytes hashed for ``key``, unless the file changed since: then the
         # result is not what ``key`` stands for (a run over the old bytes would be handed it). Hashing
-        # the file again costs 0.09 CPU s for the 80 MB of 20,000 services, next to 10 s of parsing.
-        # A file read in parts is hashed again once, when its parts are put together (_joined_parts).
+        # the file again costs 0.05 CPU s for the 80 MB of 20,000 services, next to 10 s of parsing.
+        # A file read in parts is hashed again once, when its parts are put together (_joined_parts);
+        # bytes in memory (uploads) cannot change.
         result.changed = _key_or_none(cache, item, ctx, options) != key
     data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     if not (isinstance(result, FileResult) and result.changed):
@@ -527,27 +529,29 @@ def _joined_parts(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
     """The result of a file read in parts, as if it had been read whole (read again whole in the
     cases :func:`_finish` cannot put together)."""
     item, ctx, options = jobs[0][0], jobs[0][1], jobs[0][2]
-    changed = _parts_changed(jobs, reads)
     whole = next((r for r in reads if isinstance(r, FileResult)), None)
     if whole is None:
         whole = _finish(ctx, [r for r in reads if isinstance(r, Partial)], None, options)
-        if whole is None:
-            return read_file(item, ctx, options)
+        if whole is None:  # read again here, and checked after, whether or not the parts were cached
+            again = read_file(item, ctx, options)
+            again.changed = _parts_changed(jobs, reads, read_again=True)
+            return again
         if all(r.digest for r in reads):  # with a cache: what was put together is what the parts read
             whole.digest = _digest("\0".join(["parts", *(r.digest for r in reads)]).encode())
         whole.cached = all(r.cached for r in reads)
-    whole.changed = changed
+    whole.changed = _parts_changed(jobs, reads)
     whole.folder = item.folder
     return whole
 
 
-def _parts_changed(jobs: Sequence[_Job], reads: Sequence[_Read]) -> bool:
+def _parts_changed(jobs: Sequence[_Job], reads: Sequence[_Read], *, read_again: bool = False) -> bool:
     """Whether the file of ``jobs`` changed since the keys of its parts were worked out, when some part
-    was parsed afresh: then the entries those parts stored go (see :func:`_parsed_and_stored`). Once
-    per file, rather than once per part: each part reads the whole file."""
+    was parsed afresh (or, ``read_again``, the file was read again whole here): then the entries its
+    parts stored go (see :func:`_parsed_and_stored`). Once per file, rather than once per part: each
+    part reads the whole file. Bytes in memory (uploads) cannot change."""
     item, ctx, options, folder = jobs[0][0], jobs[0][1], jobs[0][2], jobs[0][3]
     fresh = [job[4] for job, read in zip(jobs, reads, strict=True) if not read.cached and job[4] is not None]
-    if folder is None or not fresh:
+    if folder is None or item.data is not None or not (fresh or read_again) or any(job[4] is None for job in jobs):
         return False
     cache = _cache_in(folder)
     now = _key_or_none(cache, item, ctx, options)

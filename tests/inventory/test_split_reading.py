@@ -17,7 +17,8 @@ from inventory.options import ReadOptions
 from inventory.reading import FileContext, read_file, read_inputs, resolve_results
 from inventory.sources import from_uploads
 
-BACKSTAGE = Path(__file__).resolve().parents[1] / "fixtures" / "backstage" / "shop-catalog-info.yaml"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+BACKSTAGE = FIXTURES / "backstage" / "shop-catalog-info.yaml"
 
 
 def dump(namespaces: int = 12) -> str:
@@ -164,6 +165,56 @@ def test_a_file_read_in_parts_that_changed_after_its_key_leaves_no_entry_under_i
     assert not again.cached and not again.changed
     (third,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"))
     assert third.cached and third.account == again.account
+
+
+def _mixed(tag: str) -> str:
+    """Backstage entities in two parts of the file: the parts cannot be put together, the file is read
+    again whole."""
+    catalog = BACKSTAGE.read_text()
+    return "---\n".join([catalog, dump(4), catalog.replace("name: ", f"name: {tag}-"), dump(2)])
+
+
+@pytest.mark.parametrize("parts_cached", [False, True])
+def test_a_file_read_again_whole_after_its_parts_is_checked_too(small_parts: None, tmp_path: Path,
+                                                               parts_cached: bool) -> None:
+    """When the parts cannot be put together the file is read again whole, from the disk: that read is
+    checked against the key as well, whether or not the parts came from the cache."""
+    from inventory.reading import file_keys
+    from inventory.sources import collect
+
+    options = ReadOptions()
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    path = folder / "mixed.yaml"
+    path.write_text(_mixed("old"))
+    inputs = collect([folder], options.limits)
+    assert reading.parts_of(inputs.files[0], options) > 1
+    if parts_cached:
+        read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"))
+    keys = file_keys(inputs, options, FileCache(tmp_path / "cache"))
+    (before,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"), keys=keys)
+    assert not before.changed and "backstage" in before.account.format
+    path.write_text(_mixed("new"))  # after the key, before the reading
+    (read,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"), keys=keys)
+    assert read.changed
+    assert "new-" in repr(read.fragments)
+
+
+def test_a_file_read_whole_by_its_first_part_is_cached(small_parts: None, tmp_path: Path) -> None:
+    """A trace dump is read whole by the first of its parts (the others give nothing): that result is
+    stored, and the next run takes it from the cache."""
+    from inventory.sources import collect
+
+    options = ReadOptions()
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "traces.json").write_bytes((FIXTURES / "traces" / "jaeger-traces-hotrod.json").read_bytes())
+    inputs = collect([folder], options.limits)
+    assert reading.parts_of(inputs.files[0], options) > 1
+    (first,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"))
+    assert first.account.format == "jaeger" and not first.cached and not first.changed
+    (again,) = read_inputs(inputs, options, workers=2, cache=FileCache(tmp_path / "cache"))
+    assert again.cached and again.account == first.account
 
 
 def test_small_files_and_a_single_worker_read_whole(small_parts: None) -> None:
