@@ -173,8 +173,7 @@ class FileCache:
     def remove(self, key: str, suffix: str = ".pickle") -> None:
         """Remove an entry, if there is one."""
         if self.enabled:
-            with contextlib.suppress(OSError):
-                os.unlink(self._path(key, suffix))
+            self._remove([str(self._path(key, suffix))])
 
     def touch(self, key: str, suffix: str = ".pickle") -> None:
         """Mark an entry as just used (for :meth:`prune`)."""
