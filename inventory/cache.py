@@ -60,9 +60,9 @@ def default_cache_dir() -> Path:
 
 @cache
 def source_digest(package_root: Path) -> str:
-    """A digest of a package's Python source: cache entries made by other code never match."""
+    """A digest of a package's Python and C source: cache entries made by other code never match."""
     digest = hashlib.sha256()
-    for path in sorted(package_root.rglob("*.py")):
+    for path in sorted([*package_root.rglob("*.py"), *package_root.rglob("*.c")]):
         digest.update(str(path.relative_to(package_root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -80,12 +80,17 @@ _PACKAGE = Path(__file__).resolve().parent  # once: resolving it took 4 lstat ca
 
 @cache
 def runtime_version() -> str:
-    """The Python implementation and version, and PyYAML's version and libyaml's presence."""
+    """The Python implementation and version, PyYAML's version and libyaml's presence, and the
+    libyaml that the compiled builder of YAML values (:mod:`inventory._fastyaml`) is linked with."""
     import yaml  # the readers import it anyway
+
+    from inventory.documents import compiled_libyaml
 
     version = sys.version.split()[0]  # 3.11.7, 3.13.0rc1
     libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "no libyaml"
-    return f"{sys.implementation.name} {version}, PyYAML {getattr(yaml, '__version__', '?')} ({libyaml})"
+    compiled = compiled_libyaml()
+    built = f", values built with libyaml {compiled}" if compiled else ""
+    return f"{sys.implementation.name} {version}, PyYAML {getattr(yaml, '__version__', '?')} ({libyaml}{built})"
 
 
 def _safe_dir(path: Path) -> bool:

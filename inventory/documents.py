@@ -21,6 +21,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from types import ModuleType
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -451,6 +452,23 @@ _RESOLVED_ENTRIES = 100_000
 _RESOLVED_LENGTH = 64
 
 
+def _plain_tag(value: str) -> str:
+    """The tag of a plain scalar, remembered for short ones."""
+    tag = _RESOLVED.get(value)
+    if tag is None:
+        tag = _resolve_plain(value)
+        if len(value) <= _RESOLVED_LENGTH and len(_RESOLVED) < _RESOLVED_ENTRIES:
+            _RESOLVED[value] = tag
+    return tag
+
+
+def _plain_value(value: str) -> object:
+    """The value of a plain scalar without a tag, as the fast builder makes it (raises as it does
+    for what it leaves to PyYAML): what :mod:`inventory._fastyaml` asks of Python."""
+    tag = _plain_tag(value)
+    return value if tag == _STR else _scalar(tag, ScalarNode(tag, value))
+
+
 class _FastResolving:
     """Resolver hooks for libyaml's composer, which calls them for every node: the same tags as
     PyYAML's ``Resolver`` when no path resolver is registered (none is, in the safe loader), with
@@ -459,12 +477,7 @@ class _FastResolving:
     def resolve(self, kind: type, value: str | None, implicit: tuple[bool, bool] | bool) -> str:
         if kind is ScalarNode:
             if implicit[0]:  # type: ignore[index]  # a plain scalar: its tag depends on its text
-                tag = _RESOLVED.get(value)  # type: ignore[arg-type]
-                if tag is None:
-                    tag = _resolve_plain(value)  # type: ignore[arg-type]
-                    if len(value) <= _RESOLVED_LENGTH and len(_RESOLVED) < _RESOLVED_ENTRIES:  # type: ignore[arg-type]
-                        _RESOLVED[value] = tag  # type: ignore[index]
-                return tag
+                return _plain_tag(value)  # type: ignore[arg-type]
             return _STR
         return _SEQ if kind is SequenceNode else _MAP
 
@@ -480,6 +493,29 @@ class _FastResolving:
 _FastLoader: type | None = None
 if LIBYAML and not getattr(SafeLoader, "yaml_path_resolvers"):  # noqa: B009
     _FastLoader = type("_FastLoader", (_FastResolving, SafeLoader), {})
+
+
+def _compiled_builder() -> ModuleType | None:
+    """:mod:`inventory._fastyaml` (the values of a plain document built from libyaml's events in C,
+    see its source), when it was built at install and the fast builder runs; else None."""
+    if _FastLoader is None or _WILDCARD:  # a resolver for any first character: it asks about none
+        return None
+    try:
+        from inventory import _fastyaml
+    except ImportError:
+        return None
+    _fastyaml.configure("".join(first for first in _IMPLICIT if first))
+    return _fastyaml
+
+
+_COMPILED = _compiled_builder()
+#: What :mod:`inventory._fastyaml` gives back for a document it leaves to the builder above.
+_LEFT = object()
+
+
+def compiled_libyaml() -> str | None:
+    """The version of the libyaml that the compiled builder is linked with, or None without it."""
+    return None if _COMPILED is None else str(_COMPILED.libyaml_version())
 
 
 def safe_load(text: str) -> object:
@@ -500,6 +536,10 @@ def _load(text: str) -> tuple[object, bool]:
         listed = _load_list(text)
         if listed is not None:
             return listed
+    if _COMPILED is not None:
+        value = _COMPILED.load(text, _plain_value, _LEFT)
+        if value is not _LEFT:
+            return value, True
     loader = _FastLoader(text)
     try:
         node = loader.get_single_node()  # parse errors are raised here, as by the stock loader

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -25,6 +26,21 @@ from inventory.documents import LIBYAML, Limits, _stock_load, safe_load
 from inventory.errors import InputError
 
 pytestmark = pytest.mark.skipif(not LIBYAML, reason="the fast builder runs on libyaml only")
+
+
+@pytest.fixture(scope="module", autouse=True, params=["compiled", "python"])
+def builder(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test runs with the compiled builder (:mod:`inventory._fastyaml`, when it was built) and
+    with the builder in Python alone: each must give exactly what ``CSafeLoader`` gives."""
+    compiled = documents._COMPILED
+    if request.param == "compiled" and compiled is None:
+        pytest.skip("inventory._fastyaml was not built (no C compiler or no libyaml headers at install)")
+    if request.param == "python":
+        documents._COMPILED = None
+    try:
+        yield request.param
+    finally:
+        documents._COMPILED = compiled
 
 SETTINGS = fuzz_settings(400)
 

@@ -1,0 +1,149 @@
+"""The compiled builder of YAML values (``inventory._fastyaml``): what it takes on, what it leaves
+to the builder in Python, and that it keeps no references it should not.
+
+That its values are exactly ``CSafeLoader``'s is tested in test_fast_yaml.py, which runs every
+comparison with it and without it.
+"""
+
+from __future__ import annotations
+
+import sys
+import tracemalloc
+
+import pytest
+import yaml
+
+from inventory import documents
+from inventory.cache import runtime_version
+
+_fastyaml = pytest.importorskip(
+    "inventory._fastyaml", reason="inventory._fastyaml was not built (no C compiler or no libyaml headers)")
+
+LEFT = documents._LEFT
+
+
+def _load(text: str) -> object:
+    return _fastyaml.load(text, documents._plain_value, LEFT)
+
+
+def test_safe_load_uses_it_for_plain_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Kubernetes-shaped document never reaches libyaml's composer in PyYAML."""
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("read by the builder in Python")
+
+    monkeypatch.setattr(documents, "_FastLoader", refuse)
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: orders, labels: {on: 'yes'}}\n"
+            "spec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n      - name: app\n"
+            "        env:\n        - {name: DB_URL, value: 'postgres://db:5432/x'}\n"
+            "        - name: RATIO\n          value: .5\n        ports: [{containerPort: 8080}]\n")
+    assert documents.safe_load(text) == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\n",                       # an anchor
+    "a: &x [1]\nb: *x\n",              # an alias
+    "a: !!str 1\n",                    # an explicit tag
+    "a: ! 1\n",                        # the non-specific tag
+    "!!map {a: 1}",                    # a tag on a collection
+    "%YAML 1.1\n---\na: 1\n",          # a directive
+    "%TAG !e! tag:example.com:\n---\na: 1\n",
+    "a: 1\n---\nb: 2\n",               # a second document
+    "a: [1, 2",                        # a parse error
+    "? [1, 2]\n: v\n",                 # a key that is not a scalar
+    "? {a: 1}\n: v\n",
+    "a: <<\n",                         # a merge key's tag, from the callable
+    "a: 2023-02-30\n",                 # the callable raises (a date that is not one)
+    "a: " + "9" * 1200 + "\n",         # a long integer, left to PyYAML by the callable
+    "a: \ud800\n",                     # a lone surrogate: no UTF-8 for libyaml
+    "[" * 257 + "]" * 257,             # deeper than it takes on
+])
+def test_what_it_leaves_to_the_builder_in_python(text: str) -> None:
+    assert _load(text) is LEFT
+    # and the reading as a whole still gives CSafeLoader's value or error
+    try:
+        expected: object = ("value", yaml.load(text, Loader=yaml.CSafeLoader))
+    except Exception as exc:  # the error is what is compared
+        expected = ("error", type(exc).__name__, str(exc))
+    try:
+        got: object = ("value", documents.safe_load(text))
+    except Exception as exc:
+        got = ("error", type(exc).__name__, str(exc))
+    assert got == expected
+
+
+def test_depth_it_takes_on() -> None:
+    value = _load("[" * 256 + "]" * 256)
+    for _ in range(255):
+        assert isinstance(value, list) and len(value) == 1
+        value = value[0]
+    assert value == []
+
+
+def test_empty_documents() -> None:
+    assert _load("") is None
+    assert _load("# a comment\n") is None
+    assert _load("---\n") is None
+    assert _load("---\n...\n") is None
+
+
+def test_the_callable_is_asked_about_plain_scalars_some_resolver_may_claim() -> None:
+    documents._compiled_builder()  # configured again: nothing remembered from other tests
+    asked: list[str] = []
+
+    def plain(value: str) -> object:
+        asked.append(value)
+        return documents._plain_value(value)
+
+    text = "apple: [nectarine, xyz, 12, '13', \"yes\", -, é, .5, '', ~]\nblock: |\n  7\nzebra:\n"
+    value = _fastyaml.load(text, plain, LEFT)
+    assert value == yaml.load(text, Loader=yaml.CSafeLoader)
+    # plain scalars whose first character no implicit resolver starts with are strings outright;
+    # quoted and block ones are strings whatever they hold
+    assert "apple" not in asked and "xyz" not in asked and "zebra" not in asked and "é" not in asked
+    assert "13" not in asked and "yes" not in asked and "7\n" not in asked
+    assert {"12", "-", ".5", "~", ""} <= set(asked)
+    # a plain string the callable gave back is remembered: not asked about again
+    asked.clear()
+    _fastyaml.load("[nectarine, nectarine, 12]", plain, LEFT)
+    assert asked == ["12"]
+
+
+def test_no_reference_is_kept() -> None:
+    value = _load("a: {b: [1, x, {c: d}]}\ne: f\n")
+    assert isinstance(value, dict)
+    assert sys.getrefcount(value) == 2  # ``value`` and the call's argument
+    # the container holding it, the subscript's result and the call's argument
+    assert sys.getrefcount(value["a"]) == 3
+    assert sys.getrefcount(value["a"]["b"]) == 3
+    assert sys.getrefcount(value["a"]["b"][2]) == 3
+
+
+def test_no_memory_is_kept_when_it_leaves_a_document() -> None:
+    texts = ["a:\n  b: [1, 2, {c: " + "x" * 200 + "}]\n  d: &x 1\n", "a: {b: [1, 2]}\n? [k]\n: v\n",
+             "a: [1, {b: " + "y" * 200 + "}\n", "a: {b: [" + "z" * 200 + "]}\n---\nc: 1\n"]
+    for text in texts:
+        assert _load(text) is LEFT
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2000):
+            for text in texts:
+                _load(text)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 50_000, grown  # 8,000 documents left: nothing of them stays
+
+
+def test_configure_takes_ascii_first_characters_only() -> None:
+    with pytest.raises(ValueError, match="ASCII"):
+        _fastyaml.configure("é")
+    documents._compiled_builder()  # configured again as the module configures it
+    assert _load("a: yes\n") == {"a": True}
+
+
+def test_the_cache_keys_name_the_libyaml_it_is_linked_with() -> None:
+    """The compiled builder may be linked with another libyaml than PyYAML's: parse-cache entries
+    made with one are not taken for the other's."""
+    assert f"values built with libyaml {_fastyaml.libyaml_version()}" in runtime_version()
