@@ -9,10 +9,11 @@
  * the Python callable it is given, which resolves and constructs it as PyYAML does.
  *
  * It takes on only the common case. An anchor, an alias, an explicit tag (``!`` included), a
- * directive, a second document, a key that is not a scalar, nesting deeper than MAX_DEPTH, a
+ * directive, a second document (``load``; ``load_all`` reads a stream of them), a key that is not
+ * a scalar, a value under more collections than the caller's ``max_depth`` (at most MAX_DEPTH), a
  * parse error, or any exception from the callable makes it return the ``unusual`` object it was
- * given, and the caller reads the document the way it did before: the result, or the error, is
- * then PyYAML's own. Nothing here raises for the document's sake.
+ * given, and the caller reads the text the way it did before: the result, or the error, is then
+ * PyYAML's own. Nothing here raises for the document's sake.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -127,61 +128,75 @@ place(Frame *top, PyObject **root, PyObject *value, int is_scalar)
     return rc;
 }
 
+/* The value of every document of ``text`` (a list of them when ``multi``, else the one value, a
+ * second document being unusual), or a new reference to ``unusual``. ``max_depth``: a value under
+ * more collections than this (the document's own counted) is unusual too, so that the caller's
+ * depth limit is applied by the reading that raises its error. */
 static PyObject *
-load(PyObject *self, PyObject *args)
+build(PyObject *text, PyObject *plain, PyObject *unusual, int multi, int max_depth)
 {
-    PyObject *text, *plain, *unusual;
-    if (!PyArg_ParseTuple(args, "UOO", &text, &plain, &unusual))
-        return NULL;
-    if (!configured) {
-        PyErr_SetString(PyExc_RuntimeError, "configure() first");
-        return NULL;
-    }
     Py_ssize_t size;
     const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
     if (utf8 == NULL) {  /* a lone surrogate: PyYAML decides */
         PyErr_Clear();
         return Py_NewRef(unusual);
     }
+    PyObject *documents = NULL;
+    if (multi && (documents = PyList_New(0)) == NULL)
+        return NULL;
 
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser))
+    if (!yaml_parser_initialize(&parser)) {
+        Py_XDECREF(documents);
         return PyErr_NoMemory();
+    }
     yaml_parser_set_input_string(&parser, (const unsigned char *)utf8, (size_t)size);
 
     Frame stack[MAX_DEPTH];
     int depth = 0;
     PyObject *root = NULL;
-    int documents = 0, ok = 0, done = 0;
+    int count = 0, ok = 0, done = 0;
+    if (max_depth > MAX_DEPTH)
+        max_depth = MAX_DEPTH;
     yaml_event_t event;
 
     while (!done) {
         if (!yaml_parser_parse(&parser, &event))
             break;  /* a parse error: PyYAML's own message comes from its own reading */
         int fail = 0;
+        Frame *top = depth ? &stack[depth - 1] : NULL;
+        /* a value (not a key) placed now is under ``depth`` collections */
+        int is_value = top == NULL || PyList_CheckExact(top->container) || top->key != NULL;
         switch (event.type) {
         case YAML_STREAM_START_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
             break;
         case YAML_STREAM_END_EVENT:
             done = ok = 1;
             break;
         case YAML_DOCUMENT_START_EVENT:
-            if (++documents > 1 || event.data.document_start.version_directive != NULL
+            if ((++count > 1 && !multi) || event.data.document_start.version_directive != NULL
                     || event.data.document_start.tag_directives.start
                        != event.data.document_start.tag_directives.end)
                 fail = 1;
+            break;
+        case YAML_DOCUMENT_END_EVENT:
+            if (multi) {
+                if (PyList_Append(documents, root ? root : Py_None) < 0)
+                    fail = 1;
+                Py_CLEAR(root);
+            }
             break;
         case YAML_ALIAS_EVENT:
             fail = 1;
             break;
         case YAML_SCALAR_EVENT: {
-            if (event.data.scalar.anchor != NULL || event.data.scalar.tag != NULL) {
+            if (event.data.scalar.anchor != NULL || event.data.scalar.tag != NULL
+                    || (is_value && depth > max_depth)) {
                 fail = 1;
                 break;
             }
             PyObject *value = scalar_value(&event, plain);
-            if (value == NULL || place(depth ? &stack[depth - 1] : NULL, &root, value, 1) < 0)
+            if (value == NULL || place(top, &root, value, 1) < 0)
                 fail = 1;
             break;
         }
@@ -190,7 +205,7 @@ load(PyObject *self, PyObject *args)
             int mapping = event.type == YAML_MAPPING_START_EVENT;
             yaml_char_t *anchor = mapping ? event.data.mapping_start.anchor : event.data.sequence_start.anchor;
             yaml_char_t *tag = mapping ? event.data.mapping_start.tag : event.data.sequence_start.tag;
-            if (anchor != NULL || tag != NULL || depth >= MAX_DEPTH) {
+            if (anchor != NULL || tag != NULL || depth > max_depth || depth >= MAX_DEPTH) {
                 fail = 1;
                 break;
             }
@@ -201,7 +216,7 @@ load(PyObject *self, PyObject *args)
             }
             /* placed first, filled after: the order PyYAML builds in */
             Py_INCREF(container);
-            if (place(depth ? &stack[depth - 1] : NULL, &root, container, 0) < 0) {
+            if (place(top, &root, container, 0) < 0) {
                 Py_DECREF(container);
                 fail = 1;
                 break;
@@ -238,11 +253,44 @@ load(PyObject *self, PyObject *args)
     yaml_parser_delete(&parser);
     if (!ok) {
         Py_XDECREF(root);
+        Py_XDECREF(documents);
         return Py_NewRef(unusual);
+    }
+    if (multi) {
+        Py_XDECREF(root);
+        return documents;
     }
     if (root == NULL)
         Py_RETURN_NONE;  /* no document: PyYAML gives None */
     return root;
+}
+
+static PyObject *
+load(PyObject *self, PyObject *args)
+{
+    PyObject *text, *plain, *unusual;
+    int max_depth = MAX_DEPTH;
+    if (!PyArg_ParseTuple(args, "UOO|i", &text, &plain, &unusual, &max_depth))
+        return NULL;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    return build(text, plain, unusual, 0, max_depth);
+}
+
+static PyObject *
+load_all(PyObject *self, PyObject *args)
+{
+    PyObject *text, *plain, *unusual;
+    int max_depth = MAX_DEPTH;
+    if (!PyArg_ParseTuple(args, "UOO|i", &text, &plain, &unusual, &max_depth))
+        return NULL;
+    if (!configured) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    return build(text, plain, unusual, 1, max_depth);
 }
 
 static PyObject *
@@ -255,7 +303,9 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(first_characters): the first characters of plain scalars to hand to the callable."},
     {"load", load, METH_VARARGS,
-     "load(text, plain, unusual): the value of one YAML document, or ``unusual``."},
+     "load(text, plain, unusual, max_depth=256): the value of one YAML document, or ``unusual``."},
+    {"load_all", load_all, METH_VARARGS,
+     "load_all(text, plain, unusual, max_depth=256): the values of every document, or ``unusual``."},
     {"libyaml_version", libyaml_version, METH_NOARGS, "The version of the libyaml linked in."},
     {NULL, NULL, 0, NULL},
 };

@@ -527,31 +527,38 @@ def safe_load(text: str) -> object:
     return _load(text)[0]
 
 
-def _load(text: str) -> tuple[object, bool]:
-    """:func:`safe_load`, and whether the fast builder made the value: then it holds no integer
-    written with :data:`_LONG_INT_TEXT` characters or more (those are left to PyYAML)."""
+def _load(text: str, max_depth: int | None = None) -> tuple[object, bool, bool]:
+    """:func:`safe_load`, whether the fast builder made the value (then it holds no integer written
+    with :data:`_LONG_INT_TEXT` characters or more: those are left to PyYAML), and whether the
+    compiled builder made it within ``max_depth``: then no value is under more than ``max_depth``
+    collections and no alias was read (a document nested deeper is left to the builder in Python,
+    and the caller's check finds it)."""
     if _FastLoader is None:
-        return _stock_load(text), False
+        return _stock_load(text), False, False
     if len(text) >= LIST_BYTES and "\nitems:" in text:
         listed = _load_list(text)
         if listed is not None:
-            return listed
+            return (*listed, False)
     if _COMPILED is not None:
-        value = _COMPILED.load(text, _plain_value, _LEFT)
+        value = _COMPILED.load(text, _plain_value, _LEFT, _COMPILED_DEPTH if max_depth is None else max_depth)
         if value is not _LEFT:
-            return value, True
+            return value, True, max_depth is not None
     loader = _FastLoader(text)
     try:
         node = loader.get_single_node()  # parse errors are raised here, as by the stock loader
         if node is None:
-            return None, True
+            return None, True, False
         try:
             # Without an anchor (``&``) no node can be reached twice: no need to track them.
-            return (_build_shared(node, {}) if "&" in text else _build(node)), True
+            return (_build_shared(node, {}) if "&" in text else _build(node)), True, False
         except Exception:  # anything unusual or wrong: PyYAML decides, its value or its own error
-            return loader.construct_document(node), False
+            return loader.construct_document(node), False, False
     finally:
         loader.dispose()
+
+
+#: The compiled builder's own bound on nesting (it leaves deeper documents to the builder in Python).
+_COMPILED_DEPTH = 256
 
 
 #: A document this large that is one ``kind: List`` as ``kubectl get -o yaml`` writes it is built
@@ -647,28 +654,40 @@ def _load_list(text: str, select: Sequence[int] | None = None, spans: list[tuple
     chosen = range(len(spans)) if select is None else select
     stream = "".join("---\n" + text[spans[j][0] + 2:spans[j][1]].replace("\n  ", "\n") for j in chosen)
     try:
-        envelope, built = _load(text[:key] + "items: []\n" + text[spans[-1][1]:])
+        envelope, built, _ = _load(text[:key] + "items: []\n" + text[spans[-1][1]:])
         if not isinstance(envelope, dict) or envelope.get("items") != []:
             return None
-        items: list[object] = []
-        assert _FastLoader is not None
-        loader = _FastLoader(stream)
-        try:
-            while loader.check_node():
-                node = loader.get_node()
-                try:
-                    items.append(_build(node))
-                except Exception:  # as in _load: PyYAML decides
-                    items.append(loader.construct_document(node))
-                    built = False
-        finally:
-            loader.dispose()
+        items = _COMPILED.load_all(stream, _plain_value, _LEFT) if _COMPILED is not None else _LEFT
+        if items is _LEFT:
+            items, every_built = _documents_built(stream)
+            built = built and every_built
+        assert isinstance(items, list)
     except Exception:  # bad YAML somewhere: the whole document is read, and fails, as it would
         return None
     if len(items) != len(chosen):
         return None
     envelope["items"] = items
     return envelope, built
+
+
+def _documents_built(stream: str) -> tuple[list[object], bool]:
+    """The value of every document of ``stream``, as :func:`_load` builds one, and whether the fast
+    builder made them all."""
+    assert _FastLoader is not None
+    items: list[object] = []
+    built = True
+    loader = _FastLoader(stream)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                items.append(_build(node))
+            except Exception:  # as in _load: PyYAML decides
+                items.append(loader.construct_document(node))
+                built = False
+    finally:
+        loader.dispose()
+    return items, built
 
 
 def _stock_load(text: str) -> object:
@@ -698,7 +717,7 @@ def kind_of(value: object) -> str:
 def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) -> object:
     """Parse one YAML document safely; raise InputError with a readable reason."""
     try:
-        data, built = _load(chunk)
+        data, built, checked = _load(chunk, limits.max_depth)
     except yaml.YAMLError as exc:
         raise InputError(location, _yaml_error(exc)) from None
     except RecursionError:
@@ -710,6 +729,8 @@ def load_yaml_chunk(chunk: str, location: str, limits: Limits = DEFAULT_LIMITS) 
         raise InputError(location, _value_error(exc)) from None
     if not built and _LONG_NUMBER.search(chunk) and _holds_huge_int(data):  # 0x..., 0b... and 1:2:3 literals
         raise InputError(location, _value_error(ValueError("integer string conversion")))
+    if checked:  # no alias, and nested no deeper than the limit
+        return data
     if "&" in chunk and _ALIAS.search(chunk):
         _check_expansion(data, limits, location)
     elif isinstance(data, dict | list) and _could_be_deep(chunk, limits.max_depth) \

@@ -15,6 +15,8 @@ import yaml
 
 from inventory import documents
 from inventory.cache import runtime_version
+from inventory.documents import Limits
+from inventory.errors import LimitExceeded
 
 _fastyaml = pytest.importorskip(
     "inventory._fastyaml", reason="inventory._fastyaml was not built (no C compiler or no libyaml headers)")
@@ -147,3 +149,34 @@ def test_the_cache_keys_name_the_libyaml_it_is_linked_with() -> None:
     """The compiled builder may be linked with another libyaml than PyYAML's: parse-cache entries
     made with one are not taken for the other's."""
     assert f"values built with libyaml {_fastyaml.libyaml_version()}" in runtime_version()
+
+
+@pytest.mark.parametrize("text", ["[[1]]", "{a: 1}", "{a: {b: [x]}}", "a:\n  b:\n    c: [1, {d: e}]\n", "[]", "x",
+                                  "{a: [], b: {}}", "- - - - 1\n"])
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 4])
+def test_the_depth_limit_is_the_readers(text: str, limit: int) -> None:
+    """A document nested deeper than the limit is left to the builder in Python, whose check
+    raises; one within it is read the same with the compiled builder and without."""
+    limits = Limits(max_depth=limit)
+
+    def outcome() -> object:
+        try:
+            return ("value", documents.load_yaml_chunk(text, "f.yaml", limits))
+        except LimitExceeded as exc:
+            return ("limit", exc.reason)
+
+    with_it = outcome()
+    compiled, documents._COMPILED = documents._COMPILED, None
+    try:
+        assert outcome() == with_it
+    finally:
+        documents._COMPILED = compiled
+
+
+def test_streams_of_documents() -> None:
+    text = "---\na: 1\n---\n- x\n- yes\n---\n---\n'q'\n"
+    assert _fastyaml.load_all(text, documents._plain_value, LEFT) == list(
+        yaml.load_all(text, Loader=yaml.CSafeLoader))
+    assert _fastyaml.load_all("", documents._plain_value, LEFT) == []
+    assert _fastyaml.load_all("---\na: &x 1\n---\nb: 2\n", documents._plain_value, LEFT) is LEFT
+    assert _fastyaml.load_all("---\na: 1\n---\nb: [\n", documents._plain_value, LEFT) is LEFT

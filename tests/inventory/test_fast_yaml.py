@@ -294,7 +294,7 @@ def _reference_chunk(chunk: str) -> object:
     """load_yaml_chunk as first written: every document through the stock loader, the huge-integer
     check (a scan of the text, then a walk of the value) never skipped."""
     fast = documents._load
-    documents._load = lambda text: (_stock_load(text), False)
+    documents._load = lambda text, max_depth=None: (_stock_load(text), False, False)
     try:
         return _fast_chunk(chunk)
     finally:
