@@ -223,16 +223,21 @@ def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: i
                    timings: dict[str, float] | None = None, progress: bool = False,
                    git: Sequence[str | os.PathLike[str]] | None = None,
                    live: Sequence[LiveSource] | None = None, cache: FileCache | None = None,
-                   wait: bool = True) -> Report:
+                   wait: bool = True, keep: list[object] | None = None) -> Report:
     """Read an input set (and live sources, and git history) and analyse it.
 
     ``wait=False``: the report's entry in ``cache`` may still be being written, by a thread, when this
     returns (at 20,000 services, 116 MB: a quarter of a second the caller can spend writing its own
-    output meanwhile); :func:`wait_for_cache_writes` returns once it is on disk."""
+    output meanwhile); :func:`wait_for_cache_writes` returns once it is on disk.
+
+    ``keep``: a list the caller holds until it ends, for a caller that ends without freeing its heap
+    (the command: ``os._exit``). What the run no longer needs on its way (the per-file parse results,
+    once resolved) goes there instead of being freed object by object on the run's time: 0.13 s at
+    20,000 services, for about 30 MB more at the peak."""
     wait_for_cache_writes()  # the entries of an earlier analysis first: no thread runs while workers start
     with without_cycle_collection():
         return _analyze_inputs(inputs, config or Config(), workers=workers, timings=timings, progress=progress,
-                               git=git, live=live, cache=cache, wait=wait)
+                               git=git, live=live, cache=cache, wait=wait, keep=keep)
 
 
 _writes: list[threading.Thread] = []
@@ -262,7 +267,8 @@ def _store_report(cache: FileCache, run_key: str, read_key: str, data: bytes | N
 
 def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, timings: dict[str, float] | None,
                     progress: bool, git: Sequence[str | os.PathLike[str]] | None,
-                    live: Sequence[LiveSource] | None, cache: FileCache | None, wait: bool) -> Report:
+                    live: Sequence[LiveSource] | None, cache: FileCache | None, wait: bool,
+                    keep: list[object] | None) -> Report:
     stages = Stages(timings if timings is not None else {}, show=progress)
     options = config.read_options()
     n = workers if workers is not None else _default_workers(inputs, options)
@@ -293,7 +299,7 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
             _load_analysis()
             report, read_key, reused, changed = _analyze_read(
                 pool, inputs, config, options, stages, n, sources, repositories, cache, keys, progress,
-                ahead=ahead if run_key is not None else None)
+                ahead=ahead if run_key is not None else None, keep=keep)
         if changed:  # the report is of what was read, which is not what the run key stands for
             if progress:
                 print("advisor: files changed while they were read; this run's report is not kept for the next",
@@ -401,7 +407,7 @@ def _read_key(cache: FileCache, config: Config, inputs: InputSet, results: Seque
 def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, options: ReadOptions, stages: Stages,
                   n: int, sources: list[LiveSource], repositories: list[str | os.PathLike[str]],
                   cache: FileCache | None, keys: list[str | None] | None, progress: bool, *,
-                  ahead: _Ahead | None) -> tuple[Report, str | None, bool, bool]:
+                  ahead: _Ahead | None, keep: list[object] | None = None) -> tuple[Report, str | None, bool, bool]:
     """The report, the key of what was read (see :func:`_read_key`), whether the report is one an
     earlier run stored under that key, and whether a file changed between its digest and the end of
     its reading (:attr:`~inventory.reading.FileResult.changed`). With ``ahead`` (and workers), parts
@@ -457,6 +463,8 @@ def _analyze_read(pool: Executor | None, inputs: InputSet, config: Config, optio
     with stages.stage("resolve", f"{sum(len(r.fragments) for r in results):,} fragments"):
         inventory = resolve_results(inputs, results, options, extra_fragments=live_fragments, extra_skipped=failed,
                                     extra_accounts=live_accounts(live_fragments, failed))
+    if keep is not None:
+        keep.append(results)  # not freed on the run's time (see analyze_inputs)
     del results  # the per-file parse results: the inventory holds what is needed from here on
     history = None
     if repositories:
@@ -477,16 +485,16 @@ def analyze_paths(paths: Sequence[str | os.PathLike[str]], config: Config | None
                   workers: int | None = None, timings: dict[str, float] | None = None,
                   progress: bool = False, git: Sequence[str | os.PathLike[str]] | None = None,
                   live: Sequence[LiveSource] | None = None, cache: FileCache | None = None,
-                  wait: bool = True) -> Report:
+                  wait: bool = True, keep: list[object] | None = None) -> Report:
     """Read files, folders (recursively) and ``.zip`` archives, and analyse them.
 
     ``git`` names local repositories (or folders of them) whose history gives change coupling;
-    ``live`` names live sources (default: those in ``config.live``); ``wait`` as for
+    ``live`` names live sources (default: those in ``config.live``); ``wait`` and ``keep`` as for
     :func:`analyze_inputs`.
     """
     config = config or Config()
     return analyze_inputs(collect(paths, config.limits), config, workers=workers, timings=timings, progress=progress,
-                          git=git, live=live, cache=cache, wait=wait)
+                          git=git, live=live, cache=cache, wait=wait, keep=keep)
 
 
 def analyze_uploads(uploads: Iterable[tuple[str, bytes]], config: Config | None = None, *,

@@ -378,3 +378,16 @@ def test_a_damaged_report_of_what_was_read_is_analysed_again(tmp_path: Path) -> 
     again = analyze_paths([inventory], cache=FileCache(cache), timings=timings)
     assert "resolve" in timings
     assert render_json(again) == render_json(analyze_paths([inventory]))
+
+
+def test_what_a_run_no_longer_needs_goes_to_keep(tmp_path: Path) -> None:
+    """A caller that ends without freeing its heap (the command) gets the parse results in ``keep``
+    instead of the run freeing them on its way; the report is the same."""
+    from inventory.reading import FileResult
+
+    kept: list[object] = []
+    report = analyze_paths([EXAMPLE], cache=FileCache(tmp_path / "a"), keep=kept)
+    (results,) = kept
+    assert isinstance(results, list) and results and all(isinstance(r, FileResult) for r in results)
+    assert {r.location for r in results} >= {i.location for i in report.inventory.inputs if i.location.endswith(".yaml")}
+    assert render_json(report) == render_json(analyze_paths([EXAMPLE], cache=FileCache(tmp_path / "b")))
