@@ -60,6 +60,7 @@ from pathlib import Path
 
 from bench.generate import describe, generate
 from bench.measure import first_yaml
+from inventory.documents import compiled_libyaml
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -107,6 +108,9 @@ def machine() -> dict[str, object]:
         "os": platform.platform(),
         "python": platform.python_version(),
         "libyaml": bool(getattr(yaml, "__with_libyaml__", False)) and hasattr(yaml, "CSafeLoader"),
+        "libyaml_version": yaml._yaml.get_version_string() if hasattr(yaml, "_yaml") else None,
+        # the libyaml the advisor's compiled builder of YAML values is linked with (None: not built)
+        "compiled_builder_libyaml": compiled_libyaml(),
         "versions": versions,
     }
 
@@ -330,7 +334,9 @@ def render_markdown(results: dict[str, object]) -> str:
         "",
         f"Measured {results['date']} on {m['cpu']}, {m['usable_cores']} cores, {m['ram_gib']} GiB RAM "
         f"(load average {m['load_average_at_start']} at the start); {m['os']}.",
-        f"Python {m['python']}, PyYAML {v.get('PyYAML')} (libyaml: {'yes' if m['libyaml'] else 'no'}), "
+        f"Python {m['python']}, PyYAML {v.get('PyYAML')} (libyaml: "
+        f"{m.get('libyaml_version') or 'yes' if m['libyaml'] else 'no'}; the advisor's compiled YAML builder: "
+        f"{'libyaml ' + m['compiled_builder_libyaml'] if m.get('compiled_builder_libyaml') else 'not built'}), "
         f"networkx {v.get('networkx')}, igraph {v.get('igraph')}, orjson {v.get('orjson')}, "
         f"scikit-learn {v.get('scikit-learn')}; seed {results['seed']}, "
         f"workers {results['workers'] or 'default'}. Command: `{results['command']}`.",

@@ -180,3 +180,26 @@ def test_streams_of_documents() -> None:
     assert _fastyaml.load_all("", documents._plain_value, LEFT) == []
     assert _fastyaml.load_all("---\na: &x 1\n---\nb: 2\n", documents._plain_value, LEFT) is LEFT
     assert _fastyaml.load_all("---\na: 1\n---\nb: [\n", documents._plain_value, LEFT) is LEFT
+
+
+def test_without_it_values_are_built_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install without a C compiler or libyaml's headers has no inventory._fastyaml: the module
+    finds none and the builder in Python reads everything, with the same values."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_extension(name: str, globals: object = None, locals: object = None, fromlist: object = (),
+                     level: int = 0) -> object:
+        if fromlist and "_fastyaml" in fromlist:  # type: ignore[operator]
+            raise ImportError("inventory._fastyaml was not built")
+        return real_import(name, globals, locals, fromlist, level)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_extension)
+    assert documents._compiled_builder() is None
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    monkeypatch.setattr(documents, "_COMPILED", None)
+    assert documents.compiled_libyaml() is None
+    text = "a: [1, yes, x]\nb: {c: 2001-12-14}\n"
+    assert documents.safe_load(text) == yaml.load(text, Loader=yaml.CSafeLoader)
+    documents._compiled_builder()  # configured again as the module configures it
