@@ -14,7 +14,12 @@ install: $(STAMP)
 $(STAMP): pyproject.toml setup.py inventory/_fastyaml.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	rm -f inventory/_fastyaml*.so  # a build that fails now must not leave the last one in place
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -c "import inventory._fastyaml" 2>/dev/null \
+	  && echo "inventory._fastyaml built: YAML values are built in C" \
+	  || echo "warning: inventory._fastyaml not built (no C compiler, or no libyaml headers: libyaml-dev);" \
+	          "YAML values are built in Python, with the same results, more slowly" >&2
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -84,12 +84,13 @@ def runtime_version() -> str:
     libyaml that the compiled builder of YAML values (:mod:`inventory._fastyaml`) is linked with."""
     import yaml  # the readers import it anyway
 
-    from inventory.documents import compiled_libyaml
+    from inventory.documents import compiled_builder_digest, compiled_libyaml
 
     version = sys.version.split()[0]  # 3.11.7, 3.13.0rc1
     libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "no libyaml"
     compiled = compiled_libyaml()
-    built = f", values built with libyaml {compiled}" if compiled else ""
+    # the extension loaded, not its source: a build left over from other source is another builder
+    built = f", values built with libyaml {compiled} ({compiled_builder_digest()})" if compiled else ""
     return f"{sys.implementation.name} {version}, PyYAML {getattr(yaml, '__version__', '?')} ({libyaml}{built})"
 
 

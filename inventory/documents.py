@@ -15,6 +15,7 @@ Each :class:`Document` keeps its own text so that readers can cite ``file:line``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from bisect import bisect_left
@@ -502,9 +503,10 @@ def _compiled_builder() -> ModuleType | None:
         return None
     try:
         from inventory import _fastyaml
-    except ImportError:
+
+        _fastyaml.configure("".join(first for first in _IMPLICIT if first), _plain_value)
+    except (ImportError, ValueError):  # not built; or a resolver keyed on a character it does not take
         return None
-    _fastyaml.configure("".join(first for first in _IMPLICIT if first))
     return _fastyaml
 
 
@@ -516,6 +518,18 @@ _LEFT = object()
 def compiled_libyaml() -> str | None:
     """The version of the libyaml that the compiled builder is linked with, or None without it."""
     return None if _COMPILED is None else str(_COMPILED.libyaml_version())
+
+
+def compiled_builder_digest() -> str | None:
+    """A digest of the compiled builder's extension file as loaded, or None without it."""
+    path = getattr(_COMPILED, "__file__", None)
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.sha256(fh.read()).hexdigest()[:16]
+    except OSError:
+        return None
 
 
 def safe_load(text: str) -> object:
@@ -540,7 +554,7 @@ def _load(text: str, max_depth: int | None = None) -> tuple[object, bool, bool]:
         if listed is not None:
             return (*listed, False)
     if _COMPILED is not None:
-        value = _COMPILED.load(text, _plain_value, _LEFT, _COMPILED_DEPTH if max_depth is None else max_depth)
+        value = _COMPILED.load(text, _LEFT, _COMPILED_DEPTH if max_depth is None else min(max_depth, _COMPILED_DEPTH))
         if value is not _LEFT:
             return value, True, max_depth is not None
     loader = _FastLoader(text)
@@ -657,7 +671,7 @@ def _load_list(text: str, select: Sequence[int] | None = None, spans: list[tuple
         envelope, built, _ = _load(text[:key] + "items: []\n" + text[spans[-1][1]:])
         if not isinstance(envelope, dict) or envelope.get("items") != []:
             return None
-        items = _COMPILED.load_all(stream, _plain_value, _LEFT) if _COMPILED is not None else _LEFT
+        items = _COMPILED.load_all(stream, _LEFT) if _COMPILED is not None else _LEFT
         if items is _LEFT:
             items, every_built = _documents_built(stream)
             built = built and every_built
