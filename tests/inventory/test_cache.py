@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,40 @@ def test_a_file_name_that_is_not_utf8_is_cached_like_any_other(tmp_path: Path) -
     again = read_inputs(inputs, cache=cache)
     assert [r.cached for r in first] == [False] and [r.cached for r in again] == [True]
     assert [r.account for r in again] == [r.account for r in first] and first[0].account.used > 0
+
+
+def test_entries_made_in_workers_are_on_disk_once_the_pool_is_shut_down(tmp_path: Path) -> None:
+    """Workers write their entries once they sit idle (after reading), and a worker process waits
+    for that before it exits: a read with its own pool returns with every entry written."""
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"app{i}.yaml").write_text(APP.replace("orders", f"orders{i}"))
+    cache = FileCache(tmp_path / "cache")
+    inputs = collect([folder], ReadOptions().limits)
+    keys = file_keys(inputs, ReadOptions(), cache)
+    first = read_inputs(inputs, ReadOptions(), workers=2, cache=cache, keys=keys)
+    assert not any(r.cached for r in first)
+    assert all(key is not None and cache.get_bytes(key) is not None for key in keys)
+    again = read_inputs(inputs, ReadOptions(), workers=2, cache=cache, keys=keys)
+    assert all(r.cached for r in again)
+
+
+def test_later_writes_wait_for_an_idle_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import reading
+
+    later = reading._LaterWrites()
+    monkeypatch.setattr(later, "IDLE", 0.2)
+    cache = FileCache(tmp_path / "cache")
+    key = "ab" * 32
+    with later.busy():
+        later.add(str(cache.folder), key, b"entry")
+        time.sleep(0.3)
+        assert cache.get_bytes(key) is None  # not while the worker reads
+    assert cache.get_bytes(key) is None  # nor just after: it may read again at once
+    later.join()
+    assert cache.get_bytes(key) == b"entry"
+    assert later._thread is None  # the thread ends when nothing is left
+    later.add(str(cache.folder), "cd" * 32, b"more")  # and starts again for what comes next
+    later.join()
+    assert cache.get_bytes("cd" * 32) == b"more"
