@@ -127,8 +127,10 @@ def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
 
 
 #: What the fork server imports once for the workers (see :func:`inventory.reading.worker_context`);
-#: forked workers import the last two while this process resolves (see :func:`_analyze_read`).
-_WORKER_MODULES = ("inventory.reading", "advisor.stability", "advisor.metrics")
+#: forked workers import the last three while this process resolves (see :func:`_analyze_read`).
+#: SciPy's sparse arrays are what networkx's PageRank (in the metrics) imports on its first call:
+#: 0.1 s that the metrics job, which the analysis waits for, used to spend after the clusters.
+_WORKER_MODULES = ("inventory.reading", "advisor.stability", "advisor.metrics", "scipy.sparse")
 
 
 def _load_analysis() -> None:
