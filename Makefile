@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml setup.py inventory/_fastyaml.c
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	rm -f inventory/_fastyaml*.so  # a build that fails now must not leave the last one in place
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m compileall -q advisor inventory dashboard  # bytecode, as an install writes it
 	@$(BIN)/python -c "import inventory._fastyaml" 2>/dev/null \
 	  && echo "inventory._fastyaml built: YAML values are built in C" \
 	  || echo "warning: inventory._fastyaml not built (no C compiler, or no libyaml headers: libyaml-dev);" \
