@@ -24,6 +24,7 @@ from advisor.proposals import evaluate_group, rank_candidates, system_candidates
 from advisor.rules import Indexes
 from advisor.stability import memberships, together
 from inventory.model import Evidence, Inventory
+from inventory.reading import worker_job
 
 
 class StageTimer(Protocol):
@@ -66,7 +67,7 @@ def _offload(executor: Executor | None, fn: Callable[..., _T], *args: Any) -> Ca
     future: Future[_T] | None = None
     if executor is not None:
         try:
-            future = executor.submit(fn, *args)
+            future = executor.submit(worker_job, fn, *args)
         except Exception:  # a broken pool: fall back to this process
             future = None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import multiprocessing
+import multiprocessing.util
 import os
 import pickle
 import sys
@@ -25,6 +26,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExec
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
+from typing import Any, TypeVar
 
 from inventory import asyncapi, backstage, compose, kubernetes, native
 from inventory.cache import FileCache
@@ -452,6 +454,9 @@ def _read_one(job: _Job, *, here: bool = False) -> _Read | tuple[bool, bytes]:
     if here:
         return _parsed_and_stored(job, cache, key, kept=True)[0]
     with _LATER.busy():
+        waiting = _LATER.get(cache_folder, key)  # parsed in this worker, not written yet
+        if waiting is not None:
+            return True, waiting
         _, data = _parsed_and_stored(job, cache, key, kept=False)
     return False, data
 
@@ -460,23 +465,29 @@ class _LaterWrites:
     """The parse-cache entries of a worker process, written by a thread of its own once the worker
     has sat idle for :attr:`IDLE` seconds: while the workers read, both cores parse, and writing
     1,771 entries (80 MB of YAML, 20,000 services) took them 0.6-0.9 CPU s, 0.3-0.45 s of the
-    reading; once reading is done, one core sits out while the command resolves. The thread ends
-    when nothing is left to write; a worker process joins it before it exits (multiprocessing
-    joins every thread that is not a daemon), so the entries are on disk once the pool is shut
-    down. A worker killed before (for memory, say) leaves its files to be parsed again next time."""
+    reading; once reading is done, one core sits out while the command resolves. Every job a worker
+    runs for the advisor counts as busy (:meth:`busy`, :func:`worker_job`): the thread, at the lowest
+    priority, would otherwise hold up the jobs the analysis waits for each time it takes the
+    interpreter's lock. The thread ends when nothing is left to write. When the worker is told to
+    exit, what is left is written at once from its main thread (a multiprocessing finalizer, run
+    before the worker joins its threads), so the entries are on disk once the pool is shut down. A
+    worker killed before (for memory, say) leaves its files to be parsed again next time. An entry
+    not yet written is still found by :meth:`get`: a second reading in the same pool takes it."""
 
     IDLE = 0.05
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: list[tuple[str, str, bytes]] = []
+        self._pending: dict[tuple[str, str], bytes] = {}  # in the order added
         self._thread: threading.Thread | None = None
         self._busy = 0
         self._last = 0.0
+        self._exiting = False
+        self._finalizer_pid: int | None = None
 
     @contextmanager
     def busy(self) -> Iterator[None]:
-        """Mark the worker busy (reading) meanwhile: nothing is written until it has been idle."""
+        """Mark the worker busy meanwhile: nothing is written until it has been idle."""
         self._busy += 1
         try:
             yield
@@ -486,10 +497,31 @@ class _LaterWrites:
 
     def add(self, folder: str, key: str, data: bytes) -> None:
         with self._lock:
-            self._pending.append((folder, key, data))
+            self._pending[(folder, key)] = data
+            if self._finalizer_pid != os.getpid():  # a worker's registry starts empty: once per process
+                self._finalizer_pid = os.getpid()
+                multiprocessing.util.Finalize(None, self.flush, exitpriority=10)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._write, name="parse-cache-writes")
                 self._thread.start()
+
+    def get(self, folder: str, key: str) -> bytes | None:
+        """The bytes of an entry added and not yet written, if any."""
+        with self._lock:
+            return self._pending.get((folder, key))
+
+    def _next(self) -> tuple[str, str, bytes] | None:
+        with self._lock:
+            if not self._pending:
+                return None
+            (folder, key), data = next(iter(self._pending.items()))
+            del self._pending[(folder, key)]
+            return folder, key, data
+
+    def _put(self, entry: tuple[str, str, bytes]) -> None:
+        folder, key, data = entry
+        with suppress(Exception):  # an entry that cannot be written is a file parsed again next time
+            _cache_in(folder).put_bytes(key, data)
 
     def _write(self) -> None:
         # the lowest priority, so that the entries take only what the command leaves of the machine
@@ -498,15 +530,30 @@ class _LaterWrites:
         if sys.platform.startswith("linux"):
             with suppress(AttributeError, OSError):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        while True:
-            while self._busy or time.monotonic() - self._last < self.IDLE:
-                time.sleep(self.IDLE / 2)
-            with self._lock:
-                if not self._pending:
-                    self._thread = None
+        try:
+            while True:
+                while not self._exiting and (self._busy or time.monotonic() - self._last < self.IDLE):
+                    time.sleep(self.IDLE / 2)
+                entry = self._next()
+                if entry is None:
                     return
-                folder, key, data = self._pending.pop(0)
-            _cache_in(folder).put_bytes(key, data)
+                self._put(entry)
+        finally:
+            with self._lock:
+                self._thread = None
+                restart = bool(self._pending) and not self._exiting  # added after the last look
+            if restart:
+                with self._lock:
+                    if self._thread is None:
+                        self._thread = threading.Thread(target=self._write, name="parse-cache-writes")
+                        self._thread.start()
+
+    def flush(self) -> None:
+        """Write what is left now, from the calling thread (a worker that is about to exit)."""
+        self._exiting = True
+        while (entry := self._next()) is not None:
+            self._put(entry)
+        self.join()
 
     def join(self) -> None:
         """Return once every entry added so far is written (tests)."""
@@ -516,7 +563,15 @@ class _LaterWrites:
             thread.join()
 
 
+def worker_job(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in a worker, counted as busy (see :class:`_LaterWrites`): for the jobs the
+    analysis gives the workers that read its files."""
+    with _LATER.busy():
+        return fn(*args)
+
+
 _LATER = _LaterWrites()
+_T = TypeVar("_T")
 
 
 def _parsed_and_stored(job: _Job, cache: FileCache, key: str, *, kept: bool) -> tuple[_Read, bytes]:
@@ -538,7 +593,7 @@ def _parsed_and_stored(job: _Job, cache: FileCache, key: str, *, kept: bool) -> 
         result.changed = _key_or_none(cache, item, ctx, options) != key
     data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     if not (isinstance(result, FileResult) and result.changed):
-        if kept or part is not None:
+        if kept or part is not None or multiprocessing.parent_process() is None:  # not in a worker
             cache.put_bytes(key, data)
         else:
             _LATER.add(str(cache.folder), key, data)
@@ -646,7 +701,8 @@ def _key_or_none(cache: FileCache, item: InputFile, ctx: FileContext, options: R
 
 
 def _keys_in_worker(jobs: Sequence[tuple[InputFile, FileContext, ReadOptions, str]]) -> list[str | None]:
-    return [_key_or_none(_cache_in(folder), item, ctx, options) for item, ctx, options, folder in jobs]
+    with _LATER.busy():
+        return [_key_or_none(_cache_in(folder), item, ctx, options) for item, ctx, options, folder in jobs]
 
 
 def file_keys(inputs: InputSet, options: ReadOptions, cache: FileCache, *, pool: Executor | None = None,
@@ -721,8 +777,9 @@ def _one_file(jobs: Sequence[_Job], reads: Sequence[_Read]) -> FileResult:
 
 def import_ahead(modules: Sequence[str]) -> None:
     """Import ``modules``: in a worker, ahead of the jobs that will need them."""
-    for name in modules:
-        importlib.import_module(name)
+    with _LATER.busy():
+        for name in modules:
+            importlib.import_module(name)
 
 
 def forks_workers() -> bool:

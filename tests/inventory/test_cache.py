@@ -204,3 +204,57 @@ def test_later_writes_wait_for_an_idle_worker(tmp_path: Path, monkeypatch: pytes
     later.add(str(cache.folder), "cd" * 32, b"more")  # and starts again for what comes next
     later.join()
     assert cache.get_bytes("cd" * 32) == b"more"
+
+
+def test_later_writes_are_flushed_at_once_when_the_worker_exits(tmp_path: Path) -> None:
+    """A worker told to exit writes what is left from its main thread, busy or not, and an entry not
+    yet written is found meanwhile (a second reading in the same pool takes it)."""
+    from inventory import reading
+
+    later = reading._LaterWrites()
+    cache = FileCache(tmp_path / "cache")
+    with later.busy():
+        later.add(str(cache.folder), "ab" * 32, b"one")
+        later.add(str(cache.folder), "cd" * 32, b"two")
+        assert later.get(str(cache.folder), "ab" * 32) == b"one"
+        later.flush()
+        assert cache.get_bytes("ab" * 32) == b"one" and cache.get_bytes("cd" * 32) == b"two"
+    assert later.get(str(cache.folder), "ab" * 32) is None and later._thread is None
+
+
+def test_an_entry_that_cannot_be_written_stops_no_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inventory import reading
+
+    later = reading._LaterWrites()
+    monkeypatch.setattr(later, "IDLE", 0.01)
+    cache = FileCache(tmp_path / "cache")
+    real = reading._cache_in
+
+    def failing_once(folder: str) -> FileCache:
+        if not hasattr(failing_once, "failed"):
+            failing_once.failed = True  # type: ignore[attr-defined]
+            raise RuntimeError("a disk that fails once")
+        return real(folder)
+
+    monkeypatch.setattr(reading, "_cache_in", failing_once)
+    later.add(str(cache.folder), "ab" * 32, b"lost")
+    later.add(str(cache.folder), "cd" * 32, b"kept")
+    later.join()
+    assert cache.get_bytes("ab" * 32) is None and cache.get_bytes("cd" * 32) == b"kept"
+
+
+def test_entries_made_in_the_command_itself_are_written_at_once(tmp_path: Path) -> None:
+    """Only worker processes write later: a job run in the command's own process (a broken pool, an
+    executor of threads) leaves no thread behind and writes its entry before returning."""
+    from inventory import reading
+
+    folder = tmp_path / "inv"
+    folder.mkdir()
+    (folder / "orders.yaml").write_text(APP)
+    cache = FileCache(tmp_path / "cache")
+    inputs = collect([folder], ReadOptions().limits)
+    (key,) = file_keys(inputs, ReadOptions(), cache)
+    ((item, ctx),) = reading._contexts(inputs)
+    cached, _ = reading._read_one((item, ctx, ReadOptions(), str(cache.folder), key, None))  # type: ignore[misc]
+    assert cached is False and key is not None and cache.get_bytes(key) is not None
+    assert reading._LATER._thread is None
