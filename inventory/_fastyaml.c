@@ -309,24 +309,27 @@ build(PyObject *text, PyObject *unusual, int multi, Py_ssize_t max_depth)
     return root;
 }
 
+/* (text, unusual, max_depth=MAX_DEPTH), the arguments of load and load_all, given to build */
 static PyObject *
-load(PyObject *self, PyObject *args)
+build_from(PyObject *args, int multi)
 {
     PyObject *text, *unusual;
     Py_ssize_t max_depth = MAX_DEPTH;
     if (!PyArg_ParseTuple(args, "OO|n", &text, &unusual, &max_depth))
         return NULL;
-    return build(text, unusual, 0, max_depth);
+    return build(text, unusual, multi, max_depth);
+}
+
+static PyObject *
+load(PyObject *self, PyObject *args)
+{
+    return build_from(args, 0);
 }
 
 static PyObject *
 load_all(PyObject *self, PyObject *args)
 {
-    PyObject *text, *unusual;
-    Py_ssize_t max_depth = MAX_DEPTH;
-    if (!PyArg_ParseTuple(args, "OO|n", &text, &unusual, &max_depth))
-        return NULL;
-    return build(text, unusual, 1, max_depth);
+    return build_from(args, 1);
 }
 
 static PyObject *

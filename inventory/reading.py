@@ -502,8 +502,12 @@ class _LaterWrites:
                 self._finalizer_pid = os.getpid()
                 multiprocessing.util.Finalize(None, self.flush, exitpriority=10)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._write, name="parse-cache-writes")
-                self._thread.start()
+                self._start()
+
+    def _start(self) -> None:
+        """Start the writing thread (the lock held, no thread running)."""
+        self._thread = threading.Thread(target=self._write, name="parse-cache-writes")
+        self._thread.start()
 
     def get(self, folder: str, key: str) -> bytes | None:
         """The bytes of an entry added and not yet written, if any."""
@@ -541,12 +545,8 @@ class _LaterWrites:
         finally:
             with self._lock:
                 self._thread = None
-                restart = bool(self._pending) and not self._exiting  # added after the last look
-            if restart:
-                with self._lock:
-                    if self._thread is None:
-                        self._thread = threading.Thread(target=self._write, name="parse-cache-writes")
-                        self._thread.start()
+                if self._pending and not self._exiting:  # added after the last look, or a write failed
+                    self._start()
 
     def flush(self) -> None:
         """Write what is left now, from the calling thread (a worker that is about to exit)."""

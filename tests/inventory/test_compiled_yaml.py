@@ -158,10 +158,23 @@ def test_configure_takes_ascii_first_characters_only_and_changes_nothing_when_it
     assert _load("a: yes\n") == {"a": True}
 
 
-def test_the_cache_keys_name_the_libyaml_it_is_linked_with() -> None:
-    """The compiled builder may be linked with another libyaml than PyYAML's: parse-cache entries
-    made with one are not taken for the other's."""
-    assert f"values built with libyaml {_fastyaml.libyaml_version()}" in runtime_version()
+def test_the_cache_keys_change_with_the_builder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled builder may be linked with another libyaml than PyYAML's, or be another build:
+    parse-cache entries made with one builder are not taken for another's."""
+    from inventory import cache as cache_module
+
+    def key_with(libyaml: str | None, digest: str | None) -> str:
+        monkeypatch.setattr(documents, "compiled_libyaml", lambda: libyaml)
+        monkeypatch.setattr(documents, "compiled_builder_digest", lambda: digest)
+        runtime_version.cache_clear()
+        return cache_module.code_version()
+
+    try:
+        keys = {key_with("0.2.5", "a" * 16), key_with("0.2.6", "a" * 16), key_with("0.2.5", "b" * 16),
+                key_with(None, None)}
+    finally:
+        runtime_version.cache_clear()
+    assert len(keys) == 4
 
 
 @pytest.mark.parametrize("text", ["[[1]]", "{a: 1}", "{a: {b: [x]}}", "a:\n  b:\n    c: [1, {d: e}]\n", "[]", "x",
