@@ -119,6 +119,7 @@ class Workload:
     annotations: Mapping[str, str]
     pod_labels: Mapping[str, str]
     replicas: int | None
+    #: Without env, envFrom and strings once ``claims`` are worked out (see :func:`_sized`).
     containers: tuple[Container, ...]
     config_volumes: tuple[str, ...]
     owner: tuple[str, str] | None  # (kind, name) of the controlling owner
@@ -491,11 +492,21 @@ def _workload(doc: Document, obj: dict, location: str, drop_last_applied: bool) 
                         tuple(volumes), owner, location, None, classified)
     if not workload.uses_config_maps:
         # everything it references is in its own spec: work the claims out here, in the worker
-        # (built again with them: cheaper than dataclasses.replace)
-        workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas, workload.containers,
-                            workload.config_volumes, owner, location,
-                            tuple(_workload_claims(_workload_key(workload), workload, {})), classified)
+        # (built again with them: cheaper than dataclasses.replace). Its containers then keep only
+        # what :func:`_sizes` reads: their env and strings were the largest part of what a worker
+        # sent back and cached (22 of 72 MB at 20,000 services), and nothing reads them again.
+        claims = tuple(_workload_claims(_workload_key(workload), workload, {}))
+        workload = Workload(kind, name, namespace, labels, annotations, pod_labels, replicas,
+                            tuple(map(_sized, workload.containers)), workload.config_volumes, owner, location,
+                            claims, classified)
     return workload
+
+
+def _sized(c: Container) -> Container:
+    """``c`` with only what :func:`_sizes` reads (no env, envFrom, args or command)."""
+    if not (c.env or c.env_from or c.strings):
+        return c
+    return Container(c.name, c.image, c.init, (), (), (), c.cpu, c.memory)
 
 
 def _config_map_names(w: Workload) -> list[str]:
