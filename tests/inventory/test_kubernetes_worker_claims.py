@@ -222,3 +222,41 @@ def test_owned_workloads_are_left_to_assemble() -> None:
     w = workload(parsed, "orders-5d8f7c9b4-abcde")
     assert (w.classified, w.config_claims) == (None, None)
     assert [e.name for e in entities] == ["orders"]
+
+
+PLAIN_ENV = """
+          env:
+            - name: DATABASE_URL
+              value: postgres://orders-db:5432/orders
+            - name: API_TOKEN
+              value: s3cret-token
+          args: ["--cache", "redis://cache:6379"]
+          resources:
+            requests:
+              cpu: 250m
+              memory: 256Mi"""
+
+
+def test_claims_worked_out_while_parsing_leave_only_the_sizes_of_the_containers() -> None:
+    # the env and strings were read for those claims: nothing reads them again, so they are not
+    # sent back from the worker nor cached; the sizes the record needs stay
+    parsed, (entities, claims, _) = assemble_both_ways({"orders.yaml": deployment("orders", env=PLAIN_ENV)})
+    w = workload(parsed, "orders")
+    assert w.claims is not None
+    [c] = w.containers
+    assert (c.env, c.env_from, c.strings) == ((), (), ())
+    assert (c.name, c.image, c.cpu, c.memory) == ("main", "example/app:1", 0.25, 256 * 1024 ** 2)
+    assert hosts(claims) == {"orders-db", "cache"}
+    [record] = entities
+    assert (record.cpu_request, record.memory_request, record.images) == (0.25, 256 * 1024 ** 2, ("example/app:1",))
+
+
+def test_a_workload_left_to_assemble_keeps_its_env() -> None:
+    parsed, (_, claims, _) = assemble_both_ways({
+        "deploy.yaml": deployment("orders", env=PLAIN_ENV + ENV_FROM),
+        "config.yaml": config_map("orders-config", "postgres://orders-db:5432/o"),
+    })
+    w = workload(parsed, "orders")
+    assert w.claims is None and w.config_claims is None
+    assert [v.name for v in w.containers[0].env] == ["DATABASE_URL", "API_TOKEN"]
+    assert hosts(claims) == {"orders-db", "cache"}
