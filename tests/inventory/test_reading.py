@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import os
+import sys
+import threading
 import io
 import zipfile
 from pathlib import Path
@@ -239,3 +242,22 @@ def test_a_process_running_one_thread_forks_its_workers(monkeypatch: pytest.Monk
     assert reading.worker_context() is None
     monkeypatch.setattr(reading.threading, "active_count", lambda: 2)
     assert type(reading.worker_context()).__name__ == "ForkServerContext"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_imports_ahead_yield_to_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker imports ahead while the command resolves on the other core: at a lower priority,
+    in a thread of its own, and the worker's own priority is left as it was."""
+    (tmp_path / "nice_probe_module.py").write_text(
+        "import os, threading\n"
+        "THREAD = threading.get_native_id()\n"
+        "NICE = os.getpriority(os.PRIO_PROCESS, THREAD)\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "nice_probe_module", raising=False)
+    here = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, here)
+    reading.import_ahead(["nice_probe_module"])
+    probe = sys.modules.pop("nice_probe_module")
+    assert probe.THREAD != here
+    assert probe.NICE == max(before, reading.IMPORT_NICE)
+    assert os.getpriority(os.PRIO_PROCESS, here) == before
