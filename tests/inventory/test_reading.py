@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import sys
 import threading
-import io
 import zipfile
 from pathlib import Path
 
@@ -250,14 +250,14 @@ def test_imports_ahead_yield_to_the_command(tmp_path: Path, monkeypatch: pytest.
     in a thread of its own, and the worker's own priority is left as it was."""
     (tmp_path / "nice_probe_module.py").write_text(
         "import os, threading\n"
-        "THREAD = threading.get_native_id()\n"
-        "NICE = os.getpriority(os.PRIO_PROCESS, THREAD)\n", encoding="utf-8")
+        "thread = threading.get_native_id()\n"
+        "nice = os.getpriority(os.PRIO_PROCESS, thread)\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "nice_probe_module", raising=False)
     here = threading.get_native_id()
     before = os.getpriority(os.PRIO_PROCESS, here)
     reading.import_ahead(["nice_probe_module"])
     probe = sys.modules.pop("nice_probe_module")
-    assert probe.THREAD != here
-    assert probe.NICE == max(before, reading.IMPORT_NICE)
+    assert probe.thread != here
+    assert probe.nice == max(before, reading.IMPORT_NICE)
     assert os.getpriority(os.PRIO_PROCESS, here) == before
