@@ -218,9 +218,9 @@ def render_json_bytes(report: Report, *, pretty: bool = False) -> bytes:
         kept = _kept_json(report)
         if kept is not None:
             return kept
-    option = orjson.OPT_SORT_KEYS | (orjson.OPT_INDENT_2 if pretty else 0)
+    option = orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE | (orjson.OPT_INDENT_2 if pretty else 0)
     try:
-        return orjson.dumps(report_as_dict(report), option=option) + b"\n"
+        return orjson.dumps(report_as_dict(report), option=option)
     except orjson.JSONEncodeError:
         return _standard_json(report_as_dict(report), pretty)
 
@@ -249,7 +249,9 @@ def cache_json(report: Report, inventory_parts: Mapping[str, bytes] | None = Non
     measured = ({k: orjson.Fragment(v) for k, v in measured_parts.items()} if measured_parts is not None
                 else None)
     try:
-        data = orjson.dumps(_report_data(report, parts, ev, measured), option=orjson.OPT_SORT_KEYS) + b"\n"
+        # the newline by orjson: appended to its bytes, a copy of 115 MB at 20,000 services
+        data = orjson.dumps(_report_data(report, parts, ev, measured),
+                            option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:
         return None
     keep_json(report, data)

@@ -19,6 +19,7 @@ The answer is the same either way: the child runs the very function on the very 
 from __future__ import annotations
 
 import contextlib
+import mmap
 import os
 import pickle
 import select
@@ -136,11 +137,12 @@ class Forked(Generic[_T]):
         self._pid = self._fd = None
         try:
             if status != -1 and os.waitstatus_to_exitcode(status) == 0:
-                with os.fdopen(fd, "rb", closefd=False) as fh:
-                    fh.seek(0)
-                    value: _T = pickle.loads(fh.read())  # noqa: S301 - written by our own child above
-                    return value
-        except (OSError, EOFError, pickle.UnpicklingError):
+                # unpickled from the memory file's own pages: reading it into bytes first copied
+                # the answer once more (90 MB of JSON parts at 20,000 services: 0.05 s)
+                with mmap.mmap(fd, os.fstat(fd).st_size, prot=mmap.PROT_READ) as answer:
+                    value: _T = pickle.loads(answer)  # noqa: S301 - written by our own child above
+                return value
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError):  # ValueError: an empty answer
             pass
         finally:
             os.close(fd)

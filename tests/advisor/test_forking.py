@@ -36,6 +36,22 @@ def test_the_answer_comes_from_a_child() -> None:
     assert value == big
 
 
+def _parts() -> dict[str, bytes]:
+    return {"empty": b"", "small": b'{"a":1}', "large": bytes(range(256)) * 40_000}  # 10 MB
+
+
+@needs_fork
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="lists descriptors from /proc")
+def test_an_answer_read_from_the_memory_file_leaves_nothing_open() -> None:
+    """The answer is unpickled from the memory file's pages (mapped, not read into bytes first): the
+    bytes come back whole, and neither the file nor its mapping stays open."""
+    before = set(os.listdir("/proc/self/fd"))
+    maps_before = Path("/proc/self/maps").read_text().count("sprawl-advisor-result")
+    assert Forked(_parts).result() == _parts()
+    assert set(os.listdir("/proc/self/fd")) == before
+    assert Path("/proc/self/maps").read_text().count("sprawl-advisor-result") == maps_before
+
+
 def _signals_and_descriptors() -> tuple[int, bool, set[int]]:
     descriptors = {int(fd) for fd in os.listdir("/proc/self/fd")}
     return os.getpid(), signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, descriptors
