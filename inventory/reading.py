@@ -781,24 +781,33 @@ def import_ahead(modules: Sequence[str]) -> None:
     """Import ``modules``: in a worker, ahead of the jobs that will need them. The command resolves
     meanwhile, in one process: the imports of both workers (0.2-0.3 CPU s each at 20,000 services)
     share the other core with it unless they yield, so they run in a thread at nice
-    :data:`IMPORT_NICE`, which this job waits for."""
+    :data:`IMPORT_NICE`, which this job waits for. A failed import fails the job, as it would here."""
+    failed: list[BaseException] = []
+
     def run() -> None:
         _lower_this_thread(IMPORT_NICE)
-        for name in modules:
-            importlib.import_module(name)
+        try:
+            for name in modules:
+                importlib.import_module(name)
+        except BaseException as exc:  # handed to the job, which raises it
+            failed.append(exc)
 
     with _LATER.busy():
         thread = threading.Thread(target=run, name="advisor-imports-ahead")
         thread.start()
         thread.join()
+    if failed:
+        raise failed[0]
 
 
 def _lower_this_thread(nice: int) -> None:
-    """Give the calling thread the nice value ``nice`` (on Linux a thread has one of its own, set
-    through its thread id; only ever raised: lowering it needs a privilege, and fails quietly)."""
+    """Raise the calling thread's nice value to ``nice``, unless it is that high already (on Linux a
+    thread has one of its own, set through its thread id; elsewhere nothing changes)."""
     if sys.platform.startswith("linux"):
         with suppress(AttributeError, OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+            thread = threading.get_native_id()
+            if os.getpriority(os.PRIO_PROCESS, thread) < nice:
+                os.setpriority(os.PRIO_PROCESS, thread, nice)
 
 
 def forks_workers() -> bool:

@@ -261,3 +261,25 @@ def test_imports_ahead_yield_to_the_command(tmp_path: Path, monkeypatch: pytest.
     assert probe.thread != here
     assert probe.nice == max(before, reading.IMPORT_NICE)
     assert os.getpriority(os.PRIO_PROCESS, here) == before
+
+
+def test_a_failed_import_ahead_fails_the_job_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ModuleNotFoundError):
+        reading.import_ahead(["no_such_module_anywhere_here"])
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_a_thread_already_nicer_is_left_as_it_is() -> None:
+    seen: list[int] = []
+
+    def run() -> None:
+        here = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, here, 15)
+        reading._lower_this_thread(10)
+        seen.append(os.getpriority(os.PRIO_PROCESS, here))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert seen == [15]
