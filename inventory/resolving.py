@@ -558,15 +558,24 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
     # reader and namespace are looked up once per run (again after ``by_key`` changed)
     last_source: str | None = None
     src_group: _Group | None = None
-    src_rec: EntityRecord | None = None
+    src_id = src_reader = ""
+    src_ns: str | None = None
+    # what find_host answers, by the source's reader and namespace, then by host: most claims of a
+    # namespace name the same hosts. Forgotten with ``last_source`` whenever a group is added.
+    host_answers: dict[tuple[str, str | None], dict[str, list[_Group]]] = {}
+    hosts: dict[str, list[_Group]] = {}
     for claim in claims:
         if claim.source != last_source:
             last_source = claim.source
             src_group = by_key.get(last_source)
             src_rec = source_records.get(last_source)
-        if src_group is None or src_rec is None:
+            if src_group is None or src_rec is None:
+                src_group = None
+                continue
+            src_id, src_reader, src_ns = src_group.id, src_rec.reader, src_rec.namespace
+            hosts = host_answers.setdefault((src_reader, src_ns), {})
+        elif src_group is None:
             continue
-        src_reader, src_ns = src_rec.reader, src_rec.namespace
         target = claim.target
         targets: list[_Group] = []
         if isinstance(target, NamedTarget):
@@ -578,39 +587,45 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
                 targets = lookup.find(target.name, target.namespace, src_reader, src_ns, roles)
                 if not targets and target.create:
                     targets = [created_group(target)]
-                    last_source = None  # a new group: ``by_key`` changed
+                    last_source = None  # a new group: ``by_key`` and the lookups changed
+                    host_answers.clear()
         else:
-            targets = lookup.find_host(target.host, src_reader, src_ns)
+            targets = hosts.get(target.host)  # type: ignore[assignment]
+            if targets is None:
+                targets = hosts[target.host] = lookup.find_host(target.host, src_reader, src_ns)
             if not targets:
                 tech = technology_of(target)
                 known_kind = tech in DATASTORE_TECHNOLOGIES or tech in BROKER_TECHNOLOGIES
                 if options.external_datastores and tech and known_kind:
                     targets = [external_group(target, tech)]
-                    last_source = None  # perhaps a new group: ``by_key`` changed
+                    last_source = None  # perhaps a new group: ``by_key`` and the lookups changed
+                    host_answers.clear()
         if not targets:
             if claim.report_unresolved:
                 ref_text = target.name if isinstance(target, NamedTarget) else target.raw or target.host
-                key = (src_group.id, ref_text.lower(), claim.evidence.location)
+                key = (src_id, ref_text.lower(), claim.evidence.location)
                 if key not in unresolved:
                     host = target.host if isinstance(target, Address) else target.name
                     unresolved[key] = Unresolved(
-                        source=src_group.id, reference=host, evidence=claim.evidence,
+                        source=src_id, reference=host, evidence=claim.evidence,
                         reason=f"no service or resource named '{host}' is in the inventory",
                     )
             continue
+        claimed_kind, claimed_via = claim.kind, claim.via
         for tgt in targets:
             if tgt is src_group:
                 continue
-            kind: DependencyKind = claim.kind or _KIND_FOR.get(tgt.role, "sync")
-            via = claim.via
-            if tgt.role in ("topic", "queue"):
+            role = tgt.role
+            kind: DependencyKind = claimed_kind or _KIND_FOR.get(role, "sync")
+            via = claimed_via
+            if role in ("topic", "queue"):
                 via = tgt.name
-            elif kind in ("sync", "declared") and tgt.role in DATASTORE_KINDS:
+            elif kind in ("sync", "declared") and role in DATASTORE_KINDS:
                 kind = "datastore"  # using a database is a datastore dependency, however it is known
-            key4 = (src_group.id, tgt.id, kind, via if kind not in ("sync", "declared") else None)
+            key4 = (src_id, tgt.id, kind, via if kind not in ("sync", "declared") else None)
             edge = edges.get(key4)
             if edge is None:
-                edge = edges[key4] = _Edge(src_group.id, tgt.id, kind, key4[3])
+                edge = edges[key4] = _Edge(src_id, tgt.id, kind, key4[3])
             if kind == "declared" and edge.via is None:
                 edge.via = via  # a declared edge keeps the API it was declared through (one per pair)
             edge.add(claim)
