@@ -351,3 +351,17 @@ def test_evidence_sorts_by_line_number_and_survives_a_location_that_only_looks_n
 
     found = sorted([Evidence("r", "a.yaml:10", "d"), Evidence("r", "a.yaml:²", "d"), Evidence("r", "a.yaml:9", "d")])
     assert [e.location for e in found] == ["a.yaml:9", "a.yaml:10", "a.yaml:²"]  # "²" is a digit to isdigit()
+
+
+def test_a_host_named_again_after_a_group_was_added_is_looked_up_again() -> None:
+    """The resolver keeps the answers for a host by source namespace; a group added on the way (a
+    topic its producers name, an external database) may answer a host that answered nothing before."""
+    web, api, mailer = (record("compose", n) for n in ("web", "api", "mailer"))
+    events = Address("events", 9092, None, None, "events:9092", "hostport")
+    claims = [claim(web, events, "c.yaml:1", report_unresolved=True),  # nothing named events yet
+              claim(api, NamedTarget("events", role="topic", create=True), "c.yaml:2", role="produce"),
+              claim(mailer, events, "c.yaml:3")]  # the same host, the same reader and namespace
+    inv = resolve([fragment("compose", [web, api, mailer], claims)])
+    assert ("mailer", "topic:events", "async", "events") in edges(inv)
+    assert not any(d.source == "web" for d in inv.dependencies)
+    assert [u.source for u in inv.unresolved] == ["web"]
