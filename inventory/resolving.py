@@ -590,9 +590,10 @@ def resolve(fragments: Sequence[Fragment], *, options: ReadOptions = DEFAULT_OPT
                     last_source = None  # a new group: ``by_key`` and the lookups changed
                     host_answers.clear()
         else:
-            targets = hosts.get(target.host)  # type: ignore[assignment]
-            if targets is None:
-                targets = hosts[target.host] = lookup.find_host(target.host, src_reader, src_ns)
+            answer = hosts.get(target.host)
+            if answer is None:
+                answer = hosts[target.host] = lookup.find_host(target.host, src_reader, src_ns)
+            targets = answer
             if not targets:
                 tech = technology_of(target)
                 known_kind = tech in DATASTORE_TECHNOLOGIES or tech in BROKER_TECHNOLOGIES
