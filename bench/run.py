@@ -76,9 +76,8 @@ def compile_bytecode() -> None:
     ``PYTHONDONTWRITEBYTECODE`` is set (this build machine sets it), an edited module's bytecode is
     never written, and every run of the command would compile it again: 0.07 s per start of the
     command here, when many modules had changed since their bytecode was written."""
-    root = Path(__file__).resolve().parents[1]
     for package in ("advisor", "inventory", "dashboard"):
-        compileall.compile_dir(str(root / package), quiet=1)
+        compileall.compile_dir(str(REPO / package), quiet=1)
 
 
 def machine() -> dict[str, object]:
