@@ -21,9 +21,8 @@ dropped as not a reference at all.
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from inventory.model import Address
 from inventory.secrets import looks_secret, redact_text
@@ -31,6 +30,7 @@ from inventory.secrets import looks_secret, redact_text
 _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?"
 _HOST = rf"{_LABEL}(?:\.{_LABEL})*"
 _HOST_RE = re.compile(rf"^{_HOST}$", re.IGNORECASE)
+_HAS_LETTER = re.compile(r"[^\W\d_]")  # what str.isalpha() is true of, of what _HOST_RE lets through
 
 _URL = re.compile(
     r"(?P<scheme>[a-z][a-z0-9+.\-]{1,30})://"
@@ -134,19 +134,9 @@ def _clean_host(host: str) -> str | None:
         return None
     if not _HOST_RE.match(host):
         return None
-    if host.replace(".", "").isdigit():
-        return None
-    if not any(c.isalpha() for c in host):
+    if not _HAS_LETTER.search(host):  # no letter: an IPv4 address or a number
         return None
     return host
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 def _port(text: str | None) -> int | None:
@@ -295,7 +285,7 @@ def _find_addresses(text: str, key: str | None) -> list[Address]:
         if any(a <= m.start() < b for a, b in spans):
             continue
         host = _clean_host(m.group("host"))
-        if host and not _is_ip(host):
+        if host:  # never an IP address: _clean_host keeps only names with a letter and no colon
             add(Address(host, _port(m.group("port")), None, None, m.group(0), "hostport"))
     if not found and not secret_key:
         bare = text.strip().strip("\"'")
@@ -374,13 +364,48 @@ def schema_hint(key: str, env: Mapping[str, str]) -> str | None:
     >>> schema_hint("REDIS_HOST", {"REDIS_DB": "0"}) is None
     True
     """
-    upper = key.upper()
-    if upper.endswith("_SERVICE_HOST"):
-        return None
-    prefix = next((upper[: -len(s)] for s in _HOST_SUFFIXES if upper.endswith(s)), None)
+    prefix = _host_prefix(key)
     if not prefix:
         return None
-    by_upper = {k.upper(): v for k, v in env.items()}
+    return _schema_named(prefix, {k.upper(): v for k, v in env.items()})
+
+
+def schema_hints(env: Mapping[str, str]) -> Callable[[str], str | None]:
+    """``schema_hint(key, env)`` as a function of ``key``, for many keys of one ``env`` (which must
+    not change meanwhile): its names are put in upper case once, when a key first needs them."""
+    by_upper: dict[str, str] | None = None
+
+    def hint(key: str) -> str | None:
+        nonlocal by_upper
+        prefix = _host_prefix(key)
+        if not prefix:
+            return None
+        if by_upper is None:
+            by_upper = {k.upper(): v for k, v in env.items()}
+        return _schema_named(prefix, by_upper)
+
+    return hint
+
+
+_PREFIXES: dict[str, str | None] = {}
+
+
+def _host_prefix(key: str) -> str | None:
+    """``DB`` for ``DB_HOST``: what precedes a host variable's suffix, in upper case (remembered)."""
+    if key in _PREFIXES:
+        return _PREFIXES[key]
+    upper = key.upper()
+    prefix = None
+    if not upper.endswith("_SERVICE_HOST"):
+        prefix = next((upper[: -len(s)] for s in _HOST_SUFFIXES if upper.endswith(s)), None)
+    if len(key) <= _CACHED_TEXT:
+        if len(_PREFIXES) >= _CACHE_ENTRIES:
+            _PREFIXES.clear()
+        _PREFIXES[key] = prefix
+    return prefix
+
+
+def _schema_named(prefix: str, by_upper: Mapping[str, str]) -> str | None:
     for suffix in _SCHEMA_SUFFIXES:
         value = by_upper.get(prefix + suffix)
         if value and _SCHEMA_VALUE.match(value.strip()):

@@ -144,6 +144,43 @@ class Document:
         line = self.line_of(*needles)
         return f"{self.location}:{line}" if line is not None else self.where
 
+    def lines_after(self, anchor: str) -> LinesAfter:
+        """``line_of(anchor, needle)`` for many needles in turn (a container's env vars after its
+        name): see :class:`LinesAfter`."""
+        return LinesAfter(self, anchor)
+
+
+class LinesAfter:
+    """``doc.line_of(anchor, needle)`` for one anchor and many needles, with the same answers: the
+    anchor is looked for once, not once per needle, and lines are counted on from the previous
+    answer when the needles come in the order of the text (they usually do), not from the start."""
+
+    __slots__ = ("_doc", "_start", "_pos", "_line")
+
+    def __init__(self, doc: Document, anchor: str) -> None:
+        self._doc = doc
+        self._start = doc.budget.find(doc.text, anchor, 0) if anchor else 0
+        self._pos = 0
+        self._line = doc.line
+
+    def __call__(self, needle: str) -> int | None:
+        start = self._start
+        if start < 0:
+            return None
+        doc = self._doc
+        text = doc.text
+        pos = doc.budget.find(text, needle, start) if needle else start
+        if pos < 0:
+            return None
+        if len(text) > _INDEXED:
+            return doc.line_at(pos)
+        if pos >= self._pos:
+            self._line += text.count("\n", self._pos, pos)
+        else:
+            self._line = doc.line + text.count("\n", 0, pos)
+        self._pos = pos
+        return self._line
+
 
 _BOM = "\ufeff"
 

@@ -25,10 +25,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 
-from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hint
+from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hints
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
-from inventory.documents import Document, SharedUse, kind_of, list_item_spans
+from inventory.documents import Document, LinesAfter, SharedUse, kind_of, list_item_spans
 from inventory.frozen import quick_init
 from inventory.model import Address, Claim, EntityRecord, EntityRole, Evidence, Fragment, NamedTarget, Skipped
 from inventory.options import DEFAULT_OPTIONS, ReadOptions
@@ -368,17 +368,20 @@ def _container(doc: Document, raw: dict, init: bool) -> Container:
     env: list[EnvVar] = []
     raw_env = raw.get("env")
     if isinstance(raw_env, list):
-        # found after the container's name (an empty needle is skipped: the name is unknown)
-        after = f"name: {name}" if name != "?" else ""
+        # found after the container's name (an empty anchor is skipped: the name is unknown)
+        line_of = doc.lines_after(f"name: {name}" if name != "?" else "")
+        quoted: LinesAfter | None = None  # JSON (``kubectl get -o json``) quotes names
         for item in raw_env:
             if not isinstance(item, dict):
                 continue
             ename = _text(item.get("name"))
             if not ename:
                 continue
-            line = doc.line_of(after, ename)
-            if line is None:  # JSON (``kubectl get -o json``) quotes names
-                line = doc.line_of(f'"{name}"', f'"{ename}"')
+            line = line_of(ename)
+            if line is None:
+                if quoted is None:
+                    quoted = doc.lines_after(f'"{name}"')
+                line = quoted(f'"{ename}"')
             loc = f"{doc.location}:{line}" if line is not None else doc.where
             value_from = item.get("valueFrom")
             if isinstance(value_from, dict) and value_from:
@@ -1256,10 +1259,10 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
     def lookup(name: str) -> KubeConfigMap | None:
         return _lookup_config_map(config_maps, w.namespace, name)
 
-    container_env: dict[str, str] = {}
+    hints = schema_hints({})  # the database a host variable's siblings name, in the container at hand
 
     def claim(addr: Address, location: str, detail: str, hint: str | None = None) -> None:
-        via = addr.database or (schema_hint(hint, container_env) if hint else None)
+        via = addr.database or (hints(hint) if hint else None)
         claims.append(Claim(source=key, target=addr, evidence=Evidence(READER, location, detail),
                             protocol=addr.scheme if addr.scheme not in (None, "dsn") else None,
                             via=via, report_unresolved=is_strong(addr, hint)))
@@ -1268,8 +1271,7 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
     for c in w.containers:
         where = f"{what} {'init container' if c.init else 'container'} {c.name}"
         env_values: dict[str, str] = {}
-        container_env.clear()
-        container_env.update({v.name: v.value for v in c.env if v.value is not None})
+        hints = schema_hints({v.name: v.value for v in c.env if v.value is not None})
         for kind, name, prefix in c.env_from:
             cm = lookup(name) if kind == "configmap" else None
             if cm is None:

@@ -12,12 +12,33 @@ _LARGEST = float(2**63)
 _QTY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
+#: Answers for quantities written as text, which recur in every workload (``100m``, ``128Mi``);
+#: emptied when full, long texts not remembered.
+_CPU: dict[str, float | None] = {}
+_MEMORY: dict[str, int | None] = {}
+_REMEMBERED = 10_000
+_REMEMBERED_LENGTH = 64
+
+
 def parse_cpu(value: object) -> float | None:
     """Cores: ``250m`` -> 0.25, ``"1"`` -> 1.0, ``0.5`` -> 0.5; None when unreadable.
 
     >>> parse_cpu("250m"), parse_cpu("2"), parse_cpu(0.5), parse_cpu("lots")
     (0.25, 2.0, 0.5, None)
     """
+    if type(value) is str:
+        if value in _CPU:
+            return _CPU[value]
+        cores = _parse_cpu(value)
+        if len(value) <= _REMEMBERED_LENGTH:
+            if len(_CPU) >= _REMEMBERED:
+                _CPU.clear()
+            _CPU[value] = cores
+        return cores
+    return _parse_cpu(value)
+
+
+def _parse_cpu(value: object) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -45,6 +66,19 @@ def parse_memory(value: object, *, compose: bool = False) -> int | None:
     >>> parse_memory("64Mi"), parse_memory("128e6"), parse_memory("1G"), parse_memory("50M", compose=True)
     (67108864, 128000000, 1000000000, 52428800)
     """
+    if type(value) is str and not compose:
+        if value in _MEMORY:
+            return _MEMORY[value]
+        size = _parse_memory(value, compose=False)
+        if len(value) <= _REMEMBERED_LENGTH:
+            if len(_MEMORY) >= _REMEMBERED:
+                _MEMORY.clear()
+            _MEMORY[value] = size
+        return size
+    return _parse_memory(value, compose=compose)
+
+
+def _parse_memory(value: object, *, compose: bool) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):

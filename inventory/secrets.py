@@ -77,11 +77,24 @@ def redact_text(text: str) -> str:
         text = _URL_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
         text = _DSN_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
         text = _ORACLE_PASSWORD.sub(lambda m: m.group("pre") + MASK + m.group("post"), text)
-    if "=" in text:
+    has_kv, has_flag = "=" in text, "-" in text
+    if not (has_kv or has_flag):
+        return text
+    if text.isascii():  # then a pattern's words match only where the lower-case text holds them
+        lower = text.lower()
+        has_kv = has_kv and any(word in lower for word in _KV_WORDS)
+        has_flag = has_flag and any(word in lower for word in _FLAG_WORDS)
+    if has_kv:
         text = _KV_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
-    if "-" in text:
+    if has_flag:
         text = _FLAG_PASSWORD.sub(lambda m: m.group("pre") + MASK, text)
     return text
+
+
+# What every match of _KV_PASSWORD and of _FLAG_PASSWORD holds, in lower case: most values with an
+# ``=`` or a ``-`` (a host name) hold none, and a substring test costs far less than the pattern.
+_KV_WORDS = ("passw", "pwd", "secret", "token", "api", "access", "accountkey")
+_FLAG_WORDS = ("passw", "secret", "token", "api", "access")
 
 
 def redact_env(name: str, value: str) -> str:

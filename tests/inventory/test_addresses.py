@@ -8,6 +8,8 @@ from inventory.addresses import (
     find_addresses,
     is_address_key,
     is_strong,
+    schema_hint,
+    schema_hints,
     split_cluster_host,
     technology_of,
 )
@@ -270,3 +272,13 @@ def test_very_long_text_is_bounded() -> None:
 )
 def test_split_cluster_host(host: str, expected: list[tuple[str, str | None]]) -> None:
     assert split_cluster_host(host) == expected
+
+
+def test_schema_hints_answer_as_schema_hint_for_every_key_of_one_env() -> None:
+    env = {"DB_HOST": "orders-db", "db_name": "orders", "CACHE_ADDR": "redis", "CACHE_DB": "0",
+           "ORDERS_DB_ADDR": "pg", "ORDERS_DB_NAME": "ledger", "X_SERVICE_HOST": "x", "X_NAME": "nope"}
+    hints = schema_hints(env)
+    for key in [*env, "db_host", "OTHER_HOST", "PLAIN"]:
+        assert hints(key) == schema_hint(key, env), key
+    assert hints("DB_HOST") == "orders"
+    assert hints("ORDERS_DB_ADDR") == "ledger"

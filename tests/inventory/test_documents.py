@@ -287,3 +287,18 @@ def test_default_limits_are_described_for_the_report() -> None:
         "max_file_bytes", "max_total_bytes", "max_documents_per_file", "max_expanded_nodes", "max_depth",
         "max_archive_members", "max_archive_bytes", "max_compression_ratio",
     }
+
+
+def test_lines_after_answers_as_line_of_for_needles_in_any_order() -> None:
+    text = ("kind: Deployment\nmetadata:\n  name: api\n  annotations:\n    note: A_HOST is set below\n"
+            "spec:\n  containers:\n  - name: api\n    env:\n    - name: A_HOST\n      value: a\n"
+            "    - name: B_URL\n      value: b\n    - name: A\n      value: c\n  - name: sidecar\n"
+            "    env:\n    - name: A_HOST\n")
+    doc = _docs(list(iter_documents("kind: First\n---\n" + text, "m.yaml")))[1]
+    # in the order of the text, backwards (counted again from the start), a prefix of an earlier
+    # needle, a needle that is not there and one before the anchor only
+    needles = ["A_HOST", "B_URL", "A", "A_HOST", "note", "sidecar", "missing", "A_HOST"]
+    for anchor in ("name: api", "name: sidecar", "", "name: nobody"):
+        lines = doc.lines_after(anchor)
+        assert [lines(n) for n in needles] == [doc.line_of(anchor, n) for n in needles], anchor
+    assert doc.lines_after("name: api")("B_URL") == 14

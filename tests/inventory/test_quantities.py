@@ -32,3 +32,12 @@ def test_parse_memory(value: object, expected: int | None) -> None:
 )
 def test_parse_memory_compose_units_are_binary(value: str, expected: int | None) -> None:
     assert parse_memory(value, compose=True) == expected
+
+
+def test_quantities_read_again_give_the_same_answers() -> None:
+    # the answers for text are remembered: the second reading must not differ from the first
+    for _ in range(2):
+        assert [parse_cpu(v) for v in ("250m", "lots", "2", "")] == [0.25, None, 2.0, None]
+        assert [parse_memory(v) for v in ("64Mi", "5X", "1G")] == [64 * 1024**2, None, 10**9]
+    assert parse_memory("50M", compose=True) == 50 * 1024**2  # Compose's reading is not the remembered one
+    assert parse_memory("50M") == 50 * 10**6
