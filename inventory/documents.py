@@ -155,7 +155,7 @@ class LinesAfter:
     anchor is looked for once, not once per needle, and lines are counted on from the previous
     answer when the needles come in the order of the text (they usually do), not from the start."""
 
-    __slots__ = ("_doc", "_start", "_pos", "_line")
+    __slots__ = ("_doc", "_line", "_pos", "_start")
 
     def __init__(self, doc: Document, anchor: str) -> None:
         self._doc = doc
