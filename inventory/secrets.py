@@ -93,8 +93,9 @@ def redact_text(text: str) -> str:
 
 # What every match of _KV_PASSWORD and of _FLAG_PASSWORD holds, in lower case: most values with an
 # ``=`` or a ``-`` (a host name) hold none, and a substring test costs far less than the pattern.
-_KV_WORDS = ("passw", "pwd", "secret", "token", "api", "access", "accountkey")
-_FLAG_WORDS = ("passw", "secret", "token", "api", "access")
+_KEY_WORDS = ("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key")
+_KV_WORDS = ("passw", "pwd", "secret", "token", *_KEY_WORDS, "accountkey")
+_FLAG_WORDS = ("passw", "secret", "token", *_KEY_WORDS)
 
 
 def redact_env(name: str, value: str) -> str:

@@ -69,6 +69,9 @@ def test_redact_env_masks_the_whole_value_of_a_secret_name() -> None:
         ("--API-KEY s3cret", "--API-KEY ***"),
         ("SharedAccessKey=s3cret", "SharedAccessKey=***"),
         ("-XX:MaxRAMPercentage=75 -Dfile.encoding=UTF-8", "-XX:MaxRAMPercentage=75 -Dfile.encoding=UTF-8"),
+        ("http://rate-limiter:8080/api?access=all", "http://rate-limiter:8080/api?access=all"),
+        ("--api_key s3cret --access-key=s3cret", "--api_key *** --access-key=***"),
+        ("Host=db;AccessKey=s3cret", "Host=db;AccessKey=***"),
     ],
 )
 def test_redact_text_whatever_the_case_and_alphabet(text: str, expected: str) -> None:
