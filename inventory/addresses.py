@@ -229,16 +229,21 @@ def find_addresses(text: str, *, key: str | None = None) -> list[Address]:
     >>> find_addresses("debug", key="LOG_LEVEL")
     []
     """
+    return list(addresses_in(text, key))
+
+
+def addresses_in(text: str, key: str | None = None) -> tuple[Address, ...]:
+    """:func:`find_addresses` as a tuple (the one remembered for ``text`` and ``key``, not a copy)."""
     if not text or not isinstance(text, str):
-        return []
+        return ()
     if len(text) > _CACHED_TEXT:
-        return _find_addresses(text, key)
+        return tuple(_find_addresses(text, key))
     found = _FOUND.get((text, key))
     if found is None:
         if len(_FOUND) >= _CACHE_ENTRIES:
             _FOUND.clear()
         found = _FOUND[text, key] = tuple(_find_addresses(text, key))
-    return list(found)
+    return found
 
 
 def _find_addresses(text: str, key: str | None) -> list[Address]:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 
-from inventory.addresses import find_addresses, find_command_addresses, is_strong, schema_hints
+from inventory.addresses import addresses_in, find_addresses, find_command_addresses, is_strong, schema_hints
 from inventory.classify import classify
 from inventory.configtext import iter_config_values
 from inventory.documents import Document, LinesAfter, SharedUse, kind_of, list_item_spans
@@ -395,7 +395,7 @@ def _container(doc: Document, raw: dict, init: bool) -> Container:
                     continue
             value = _text(item.get("value"))
             if value is not None:
-                addrs = tuple(find_addresses(value, key=ename)) if "$(" not in value else ()
+                addrs = addresses_in(value, ename) if "$(" not in value else ()
                 env.append(EnvVar(ename, value, loc, addresses=addrs))
     env_from: list[tuple[str, str, str]] = []
     raw_env_from = raw.get("envFrom")
@@ -1309,7 +1309,7 @@ def _workload_claims(key: str, w: Workload, config_maps: Mapping[tuple[str | Non
             shown = var.value
             if "$(" in var.value:
                 shown = _expand(var.value, env_values)
-                addrs = tuple(find_addresses(shown, key=var.name))
+                addrs = addresses_in(shown, var.name)
             for addr in addrs:
                 claim(addr, var.location, f"env {var.name}={redact_env(var.name, shown)} in {where}", var.name)
         for kind_s, text, loc in c.strings:
