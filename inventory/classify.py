@@ -57,6 +57,7 @@ _TOOLING = frozenset({
 _TOKEN = re.compile(r"[a-z0-9]+")
 _DB_SUFFIX = re.compile(r"(?:^|[-_])(db|database|datastore|store)$")
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)*$")
+_TAG_PARTS = re.compile(r"[-_]")
 
 
 def image_repository(image: str) -> str:
@@ -72,7 +73,25 @@ def image_tag(image: str) -> str:
     return last.split(":", 1)[1].lower() if ":" in last else ""
 
 
+#: What :func:`_match` answered, by text: a workload's image is most often named as the workload
+#: is, and both are matched. Emptied when full; long texts are not remembered.
+_MATCHED: dict[str, tuple[str, EntityRole] | None] = {}
+_MATCHED_ENTRIES = 20_000
+_MATCHED_LENGTH = 200
+
+
 def _match(text: str) -> tuple[str, EntityRole] | None:
+    if text in _MATCHED:
+        return _MATCHED[text]
+    hit = _match_tokens(text)
+    if len(text) <= _MATCHED_LENGTH:
+        if len(_MATCHED) >= _MATCHED_ENTRIES:
+            _MATCHED.clear()
+        _MATCHED[text] = hit
+    return hit
+
+
+def _match_tokens(text: str) -> tuple[str, EntityRole] | None:
     text = text.lower()
     tokens = _TOKEN.findall(text)
     if not tokens or _TOOLING.intersection(tokens):
@@ -116,7 +135,7 @@ def classify(name: str, images: tuple[str, ...] | list[str] = ()) -> tuple[Entit
         if hit is None:
             tag = image_tag(main)
             # component carried in the tag (``demo:2.1.3-kafka``): use the non-version part
-            parts = [p for p in re.split(r"[-_]", tag) if p and not _VERSION.match(p)]
+            parts = [p for p in _TAG_PARTS.split(tag) if p and not _VERSION.match(p)]
             if parts and _VERSION.match(tag.split("-", 1)[0] or "x"):
                 hit = _match("-".join(parts))
         if hit:

@@ -566,13 +566,14 @@ def _config_map(doc: Document, obj: dict, location: str) -> KubeConfigMap:
     meta = _dict(obj.get("metadata"))
     name = str(meta.get("name"))
     entries: list[ConfigEntry] = []
+    line_of = doc.lines_after("")  # doc.line_of, counting lines on from the key before
     for key, raw in _dict(obj.get("data")).items():
         value = _text(raw)
         if value is None:
             continue
         key = str(key)
         found: list[tuple[Address, str, str]] = []
-        base_line = doc.line_of(f"{key}:") or doc.line_of(key)
+        base_line = line_of(f"{key}:") or line_of(key)
         if "\n" in value.strip():
             for ckey, cvalue, offset in iter_config_values(value):
                 if looks_secret(ckey or ""):
