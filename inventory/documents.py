@@ -153,7 +153,9 @@ class Document:
 class LinesAfter:
     """``doc.line_of(anchor, needle)`` for one anchor and many needles, with the same answers: the
     anchor is looked for once, not once per needle, and lines are counted on from the previous
-    answer when the needles come in the order of the text (they usually do), not from the start."""
+    answer when the needles come in the order of the text (they usually do), not from the start.
+    The anchor's one search is charged to the file's :class:`ScanBudget` once, so a file that
+    spends its budget may get a line here where ``line_of`` would have given up."""
 
     __slots__ = ("_doc", "_line", "_pos", "_start")
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from fuzzing import fuzz_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inventory.addresses import (
+    _clean_host,
     find_addresses,
     is_address_key,
     is_strong,
@@ -282,3 +288,20 @@ def test_schema_hints_answer_as_schema_hint_for_every_key_of_one_env() -> None:
         assert hints(key) == schema_hint(key, env), key
     assert hints("DB_HOST") == "orders"
     assert hints("ORDERS_DB_ADDR") == "ledger"
+
+
+@pytest.mark.parametrize("text", ["10.0.0.1:8080", "[::1]:8080", "fe80::1:8080", "http://10.1.2.3:80/x",
+                                  "1.2.3.4.5:99", "127.0.0.1:5432", "2001:db8::2:443"])
+def test_ip_addresses_and_numbers_are_never_hosts(text: str) -> None:
+    assert find_addresses(text, key="SERVER_ADDR") == []
+
+
+@fuzz_settings(2000)
+@given(st.text(alphabet="0123456789abcdef.:-_[]%K\u017f\u0130\u0131", max_size=24))
+def test_a_host_kept_is_never_an_ip_address(text: str) -> None:
+    # find_addresses relies on it: a host _clean_host keeps has a letter and no colon
+    host = _clean_host(text)
+    if host is not None:
+        with pytest.raises(ValueError):
+            ipaddress.ip_address(host.strip("[]"))
+        assert any(c.isalpha() for c in host)
