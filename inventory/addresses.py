@@ -392,13 +392,14 @@ def schema_hints(env: Mapping[str, str]) -> Callable[[str], str | None]:
     return hint
 
 
-_PREFIXES: dict[str, str | None] = {}
+_PREFIXES: dict[str, tuple[str | None]] = {}  # in a 1-tuple: None is an answer
 
 
 def _host_prefix(key: str) -> str | None:
     """``DB`` for ``DB_HOST``: what precedes a host variable's suffix, in upper case (remembered)."""
-    if key in _PREFIXES:
-        return _PREFIXES[key]
+    known = _PREFIXES.get(key)  # one lookup: another thread may empty the dict meanwhile
+    if known is not None:
+        return known[0]
     upper = key.upper()
     prefix = None
     if not upper.endswith("_SERVICE_HOST"):
@@ -406,7 +407,7 @@ def _host_prefix(key: str) -> str | None:
     if len(key) <= _CACHED_TEXT:
         if len(_PREFIXES) >= _CACHE_ENTRIES:
             _PREFIXES.clear()
-        _PREFIXES[key] = prefix
+        _PREFIXES[key] = (prefix,)
     return prefix
 
 

@@ -75,19 +75,20 @@ def image_tag(image: str) -> str:
 
 #: What :func:`_match` answered, by text: a workload's image is most often named as the workload
 #: is, and both are matched. Emptied when full; long texts are not remembered.
-_MATCHED: dict[str, tuple[str, EntityRole] | None] = {}
+_MATCHED: dict[str, tuple[tuple[str, EntityRole] | None]] = {}  # in a 1-tuple: None is an answer
 _MATCHED_ENTRIES = 20_000
 _MATCHED_LENGTH = 200
 
 
 def _match(text: str) -> tuple[str, EntityRole] | None:
-    if text in _MATCHED:
-        return _MATCHED[text]
+    known = _MATCHED.get(text)  # one lookup: another thread may empty the dict meanwhile
+    if known is not None:
+        return known[0]
     hit = _match_tokens(text)
     if len(text) <= _MATCHED_LENGTH:
         if len(_MATCHED) >= _MATCHED_ENTRIES:
             _MATCHED.clear()
-        _MATCHED[text] = hit
+        _MATCHED[text] = (hit,)
     return hit
 
 

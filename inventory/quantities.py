@@ -14,8 +14,8 @@ _QTY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$")
 
 #: Answers for quantities written as text, which recur in every workload (``100m``, ``128Mi``);
 #: emptied when full, long texts not remembered.
-_CPU: dict[str, float | None] = {}
-_MEMORY: dict[str, int | None] = {}
+_CPU: dict[str, tuple[float | None]] = {}  # the answer in a 1-tuple: one lookup tells a None answer from none
+_MEMORY: dict[str, tuple[int | None]] = {}
 _REMEMBERED = 10_000
 _REMEMBERED_LENGTH = 64
 
@@ -27,13 +27,14 @@ def parse_cpu(value: object) -> float | None:
     (0.25, 2.0, 0.5, None)
     """
     if type(value) is str:
-        if value in _CPU:
-            return _CPU[value]
+        known = _CPU.get(value)  # one lookup: another thread may empty the dict meanwhile
+        if known is not None:
+            return known[0]
         cores = _parse_cpu(value)
         if len(value) <= _REMEMBERED_LENGTH:
             if len(_CPU) >= _REMEMBERED:
                 _CPU.clear()
-            _CPU[value] = cores
+            _CPU[value] = (cores,)
         return cores
     return _parse_cpu(value)
 
@@ -67,13 +68,14 @@ def parse_memory(value: object, *, compose: bool = False) -> int | None:
     (67108864, 128000000, 1000000000, 52428800)
     """
     if type(value) is str and not compose:
-        if value in _MEMORY:
-            return _MEMORY[value]
+        known_size = _MEMORY.get(value)
+        if known_size is not None:
+            return known_size[0]
         size = _parse_memory(value, compose=False)
         if len(value) <= _REMEMBERED_LENGTH:
             if len(_MEMORY) >= _REMEMBERED:
                 _MEMORY.clear()
-            _MEMORY[value] = size
+            _MEMORY[value] = (size,)
         return size
     return _parse_memory(value, compose=compose)
 
