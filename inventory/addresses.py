@@ -21,6 +21,7 @@ dropped as not a reference at all.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 
@@ -369,10 +370,7 @@ def schema_hint(key: str, env: Mapping[str, str]) -> str | None:
     >>> schema_hint("REDIS_HOST", {"REDIS_DB": "0"}) is None
     True
     """
-    prefix = _host_prefix(key)
-    if not prefix:
-        return None
-    return _schema_named(prefix, {k.upper(): v for k, v in env.items()})
+    return schema_hints(env)(key)
 
 
 def schema_hints(env: Mapping[str, str]) -> Callable[[str], str | None]:
@@ -382,7 +380,7 @@ def schema_hints(env: Mapping[str, str]) -> Callable[[str], str | None]:
 
     def hint(key: str) -> str | None:
         nonlocal by_upper
-        prefix = _host_prefix(key)
+        prefix = _host_prefix(key) if len(key) <= _CACHED_TEXT else _prefix_of(key)
         if not prefix:
             return None
         if by_upper is None:
@@ -392,23 +390,15 @@ def schema_hints(env: Mapping[str, str]) -> Callable[[str], str | None]:
     return hint
 
 
-_PREFIXES: dict[str, tuple[str | None]] = {}  # in a 1-tuple: None is an answer
-
-
-def _host_prefix(key: str) -> str | None:
-    """``DB`` for ``DB_HOST``: what precedes a host variable's suffix, in upper case (remembered)."""
-    known = _PREFIXES.get(key)  # one lookup: another thread may empty the dict meanwhile
-    if known is not None:
-        return known[0]
+def _prefix_of(key: str) -> str | None:
+    """``DB`` for ``DB_HOST``: what precedes a host variable's suffix, in upper case."""
     upper = key.upper()
-    prefix = None
-    if not upper.endswith("_SERVICE_HOST"):
-        prefix = next((upper[: -len(s)] for s in _HOST_SUFFIXES if upper.endswith(s)), None)
-    if len(key) <= _CACHED_TEXT:
-        if len(_PREFIXES) >= _CACHE_ENTRIES:
-            _PREFIXES.clear()
-        _PREFIXES[key] = (prefix,)
-    return prefix
+    if upper.endswith("_SERVICE_HOST"):
+        return None
+    return next((upper[: -len(s)] for s in _HOST_SUFFIXES if upper.endswith(s)), None)
+
+
+_host_prefix = functools.lru_cache(maxsize=_CACHE_ENTRIES)(_prefix_of)  # the same names recur in every service
 
 
 def _schema_named(prefix: str, by_upper: Mapping[str, str]) -> str | None:

@@ -8,6 +8,7 @@ images that carry the component there, like ``demo:2.1.3-kafka``), then by its n
 
 from __future__ import annotations
 
+import functools
 import re
 
 from inventory.model import EntityRole
@@ -73,23 +74,14 @@ def image_tag(image: str) -> str:
     return last.split(":", 1)[1].lower() if ":" in last else ""
 
 
-#: What :func:`_match` answered, by text: a workload's image is most often named as the workload
-#: is, and both are matched. Emptied when full; long texts are not remembered.
-_MATCHED: dict[str, tuple[tuple[str, EntityRole] | None]] = {}  # in a 1-tuple: None is an answer
+#: What :func:`_match` answered is remembered, by text: a workload's image is most often named as
+#: the workload is, and both are matched (long texts are not remembered).
 _MATCHED_ENTRIES = 20_000
 _MATCHED_LENGTH = 200
 
 
 def _match(text: str) -> tuple[str, EntityRole] | None:
-    known = _MATCHED.get(text)  # one lookup: another thread may empty the dict meanwhile
-    if known is not None:
-        return known[0]
-    hit = _match_tokens(text)
-    if len(text) <= _MATCHED_LENGTH:
-        if len(_MATCHED) >= _MATCHED_ENTRIES:
-            _MATCHED.clear()
-        _MATCHED[text] = (hit,)
-    return hit
+    return _matched(text) if len(text) <= _MATCHED_LENGTH else _match_tokens(text)
 
 
 def _match_tokens(text: str) -> tuple[str, EntityRole] | None:
@@ -113,6 +105,9 @@ def _match_tokens(text: str) -> tuple[str, EntityRole] | None:
         if hit and hit[1] in ("database", "cache", "search"):
             return hit
     return None
+
+
+_matched = functools.lru_cache(maxsize=_MATCHED_ENTRIES)(_match_tokens)
 
 
 def classify(name: str, images: tuple[str, ...] | list[str] = ()) -> tuple[EntityRole, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _BINARY = {"ki": 1024, "mi": 1024**2, "gi": 1024**3, "ti": 1024**4, "pi": 1024**5, "ei": 1024**6}
@@ -12,10 +13,8 @@ _LARGEST = float(2**63)
 _QTY = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$")
 
 
-#: Answers for quantities written as text, which recur in every workload (``100m``, ``128Mi``);
-#: emptied when full, long texts not remembered.
-_CPU: dict[str, tuple[float | None]] = {}  # the answer in a 1-tuple: one lookup tells a None answer from none
-_MEMORY: dict[str, tuple[int | None]] = {}
+#: Quantities written as text recur in every workload (``100m``, ``128Mi``): their answers are
+#: remembered (:func:`functools.lru_cache`, bounded; long texts are not remembered).
 _REMEMBERED = 10_000
 _REMEMBERED_LENGTH = 64
 
@@ -26,16 +25,8 @@ def parse_cpu(value: object) -> float | None:
     >>> parse_cpu("250m"), parse_cpu("2"), parse_cpu(0.5), parse_cpu("lots")
     (0.25, 2.0, 0.5, None)
     """
-    if type(value) is str:
-        known = _CPU.get(value)  # one lookup: another thread may empty the dict meanwhile
-        if known is not None:
-            return known[0]
-        cores = _parse_cpu(value)
-        if len(value) <= _REMEMBERED_LENGTH:
-            if len(_CPU) >= _REMEMBERED:
-                _CPU.clear()
-            _CPU[value] = (cores,)
-        return cores
+    if type(value) is str and len(value) <= _REMEMBERED_LENGTH:
+        return _cpu_text(value)
     return _parse_cpu(value)
 
 
@@ -67,16 +58,8 @@ def parse_memory(value: object, *, compose: bool = False) -> int | None:
     >>> parse_memory("64Mi"), parse_memory("128e6"), parse_memory("1G"), parse_memory("50M", compose=True)
     (67108864, 128000000, 1000000000, 52428800)
     """
-    if type(value) is str and not compose:
-        known_size = _MEMORY.get(value)
-        if known_size is not None:
-            return known_size[0]
-        size = _parse_memory(value, compose=False)
-        if len(value) <= _REMEMBERED_LENGTH:
-            if len(_MEMORY) >= _REMEMBERED:
-                _MEMORY.clear()
-            _MEMORY[value] = (size,)
-        return size
+    if type(value) is str and not compose and len(value) <= _REMEMBERED_LENGTH:
+        return _memory_text(value)
     return _parse_memory(value, compose=compose)
 
 
@@ -101,3 +84,7 @@ def _parse_memory(value: object, *, compose: bool) -> int | None:
     if suffix in _DECIMAL or suffix.lower() in _DECIMAL:
         return int(number * _DECIMAL[suffix.lower()])
     return None
+
+
+_cpu_text = functools.lru_cache(maxsize=_REMEMBERED)(_parse_cpu)
+_memory_text = functools.lru_cache(maxsize=_REMEMBERED)(functools.partial(_parse_memory, compose=False))

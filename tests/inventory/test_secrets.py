@@ -50,22 +50,6 @@ def test_ordinary_names(name: str) -> None:
         ("https://orders:8080/api", "https://orders:8080/api"),
         ("https://user@orders/", "https://user@orders/"),
         ("", ""),
-    ],
-)
-def test_redact_text(text: str, expected: str) -> None:
-    assert redact_text(text) == expected
-
-
-def test_redact_env_masks_the_whole_value_of_a_secret_name() -> None:
-    assert redact_env("DB_PASSWORD", "s3cret") == MASK
-    assert redact_env("API_TOKEN", "http://looks-like-a-url") == MASK
-    assert redact_env("DATABASE_URL", "mysql://u:s3cret@db/x") == "mysql://u:***@db/x"
-    assert redact_env("CART_ADDR", "cart:7070") == "cart:7070"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         # the patterns ignore case as Unicode does: a long s is an s, a Kelvin sign a k
         ("--db-pa\u017fsword=s3cret", "--db-pa\u017fsword=***"),
         ("Api\u212aey=s3cret;Host=db", "Api\u212aey=***;Host=db"),
@@ -77,8 +61,15 @@ def test_redact_env_masks_the_whole_value_of_a_secret_name() -> None:
         ("Host=db;AccessKey=s3cret", "Host=db;AccessKey=***"),
     ],
 )
-def test_redact_text_whatever_the_case_and_alphabet(text: str, expected: str) -> None:
+def test_redact_text(text: str, expected: str) -> None:
     assert redact_text(text) == expected
+
+
+def test_redact_env_masks_the_whole_value_of_a_secret_name() -> None:
+    assert redact_env("DB_PASSWORD", "s3cret") == MASK
+    assert redact_env("API_TOKEN", "http://looks-like-a-url") == MASK
+    assert redact_env("DATABASE_URL", "mysql://u:s3cret@db/x") == "mysql://u:***@db/x"
+    assert redact_env("CART_ADDR", "cart:7070") == "cart:7070"
 
 
 def _every_pattern(text: str) -> str:
