@@ -114,16 +114,30 @@ def without_cycle_collection() -> Iterator[None]:
 
 
 @contextmanager
-def _worker_pool(n: int, inputs: InputSet) -> Iterator[Executor | None]:
+def _worker_pool(n: int, inputs: InputSet, *, wait: bool = True) -> Iterator[Executor | None]:
     """The worker processes of one analysis: they hash the files for the cache (see
     :func:`_analyze_inputs`), parse them, then stay for the stability runs (see
-    :func:`advisor.analysis.analyze_inventory`). None when the files are read in this process."""
+    :func:`advisor.analysis.analyze_inventory`). None when the files are read in this process.
+
+    ``wait=False``: on the way out the pool is shut down by a thread, which
+    :func:`wait_for_cache_writes` joins: the workers exit (each writing what is left of its
+    parse-cache entries, and the kernel freeing its few hundred MB) while this process renders and
+    writes the report, rather than before (0.08 s at 20,000 services)."""
     if n <= 1:
         yield None
         return
     # the workers run without the cyclic collector, as the analysis does (forked ones inherit that)
-    with ProcessPoolExecutor(max_workers=n, mp_context=worker_context(_WORKER_MODULES), initializer=gc.disable) as pool:
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=worker_context(_WORKER_MODULES), initializer=gc.disable)
+    try:
         yield pool
+    finally:
+        if wait:
+            pool.shutdown(wait=True)
+        else:
+            closer = threading.Thread(target=pool.shutdown, name="advisor-workers-exit")
+            with _writes_lock:
+                _writes.append(closer)
+            closer.start()
 
 
 #: What the fork server imports once for the workers (see :func:`inventory.reading.worker_context`);
@@ -230,7 +244,8 @@ def analyze_inputs(inputs: InputSet, config: Config | None = None, *, workers: i
 
     ``wait=False``: the report's entry in ``cache`` may still be being written, by a thread, when this
     returns (at 20,000 services, 116 MB: a quarter of a second the caller can spend writing its own
-    output meanwhile); :func:`wait_for_cache_writes` returns once it is on disk.
+    output meanwhile), and the worker processes still exiting; :func:`wait_for_cache_writes`
+    returns once both are done.
 
     ``keep``: a list the caller holds until it ends, for a caller that ends without freeing its heap
     (the command: ``os._exit``). What the run no longer needs on its way (the per-file parse results,
@@ -247,7 +262,8 @@ _writes_lock = threading.Lock()
 
 
 def wait_for_cache_writes() -> None:
-    """Return once every report cache entry written in the background (``wait=False``) is on disk."""
+    """Return once every report cache entry written in the background (``wait=False``) is on disk,
+    and the workers of such a run have exited (their parse-cache entries written too)."""
     while True:
         with _writes_lock:
             if not _writes:
@@ -281,7 +297,7 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
     ahead = _Ahead()
     try:
         # the workers first: they hash the files for the cache while this process imports the analysis
-        with _worker_pool(n, inputs) as pool:
+        with _worker_pool(n, inputs, wait=wait) as pool:
             if cache is not None and cache.enabled:
                 with stages.stage("digest", f"{len(inputs.files):,} files"):
                     hashing = _hashing_pool(pool)

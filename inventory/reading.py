@@ -561,11 +561,34 @@ class _LaterWrites:
             thread.join()
 
 
-def worker_job(fn: Callable[..., _T], *args: Any) -> _T:
+def worker_job(fn: Callable[..., _T], *args: Any, nice: int = 0) -> _T:
     """``fn(*args)`` in a worker, counted as busy (see :class:`_LaterWrites`): for the jobs the
-    analysis gives the workers that read its files."""
+    analysis gives the workers that read its files. With ``nice``, it runs in a thread of that nice
+    value, which this waits for: a job whose answer is wanted later than the others' (the stability
+    runs) then leaves the cores to the work that is waited for first."""
     with _LATER.busy():
-        return fn(*args)
+        return _in_thread(nice, fn, *args) if nice else fn(*args)
+
+
+def _in_thread(nice: int, fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in a thread of its own at nice value ``nice`` (see :func:`_lower_this_thread`),
+    waited for; an exception it raises is raised here."""
+    answer: list[_T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        _lower_this_thread(nice)
+        try:
+            answer.append(fn(*args))
+        except BaseException as exc:  # handed to the caller, which raises it
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="advisor-job-niced")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return answer[0]
 
 
 _LATER = _LaterWrites()
@@ -782,22 +805,12 @@ def import_ahead(modules: Sequence[str]) -> None:
     meanwhile, in one process: the imports of both workers (0.2-0.3 CPU s each at 20,000 services)
     share the other core with it unless they yield, so they run in a thread at nice
     :data:`IMPORT_NICE`, which this job waits for. A failed import fails the job, as it would here."""
-    failed: list[BaseException] = []
+    worker_job(_import_all, modules, nice=IMPORT_NICE)
 
-    def run() -> None:
-        _lower_this_thread(IMPORT_NICE)
-        try:
-            for name in modules:
-                importlib.import_module(name)
-        except BaseException as exc:  # handed to the job, which raises it
-            failed.append(exc)
 
-    with _LATER.busy():
-        thread = threading.Thread(target=run, name="advisor-imports-ahead")
-        thread.start()
-        thread.join()
-    if failed:
-        raise failed[0]
+def _import_all(modules: Sequence[str]) -> None:
+    for name in modules:
+        importlib.import_module(name)
 
 
 def _lower_this_thread(nice: int) -> None:

@@ -151,6 +151,37 @@ def test_a_report_entry_written_in_the_background_is_on_disk_once_waited_for(
     api.wait_for_cache_writes()  # nothing left: returns at once
 
 
+@pytest.mark.parametrize("wait", [True, False])
+def test_the_workers_of_a_run_that_does_not_wait_exit_in_the_background(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wait: bool) -> None:
+    """``wait=False`` (the command): the run returns while its workers are still being shut down,
+    and :func:`~advisor.api.wait_for_cache_writes` returns once they have exited, their parse-cache
+    entries written; ``wait=True`` returns only after that."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    release = threading.Event()
+    shutting = threading.Event()
+
+    class HeldBack(ProcessPoolExecutor):
+        def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+            shutting.set()
+            assert release.wait(30)
+            super().shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    monkeypatch.setattr(api, "ProcessPoolExecutor", HeldBack)
+    cache = tmp_path / "cache"
+    if wait:
+        threading.Timer(0.3, release.set).start()
+    report = analyze_paths([EXAMPLE], cache=FileCache(cache), workers=2, wait=wait)
+    assert shutting.is_set() and release.is_set() == wait  # without waiting, returned before the workers left
+    release.set()
+    api.wait_for_cache_writes()
+    assert multiprocessing.active_children() == []
+    assert list(cache.glob("*/*.pickle"))  # what the workers parsed is in the cache
+    assert render_json(report) == render_json(analyze_paths([EXAMPLE]))
+
+
 def test_an_analysis_waits_for_the_entry_an_earlier_one_is_writing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from advisor import api

@@ -95,7 +95,7 @@ def test_jobs_go_to_the_workers_only_once_they_are_ready(ready: bool) -> None:
     from concurrent.futures import Executor, Future
     from pathlib import Path
 
-    from advisor.analysis import analyze_inventory
+    from advisor.analysis import STABILITY_NICE, analyze_inventory
     from advisor.config import Config
     from advisor.exports import render_json
     from inventory.reading import read_paths
@@ -103,10 +103,12 @@ def test_jobs_go_to_the_workers_only_once_they_are_ready(ready: bool) -> None:
     class Recording(Executor):
         def __init__(self) -> None:
             self.jobs: list[str] = []
+            self.nice: list[int] = []
 
         def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
             # the analysis's jobs go through inventory.reading.worker_job, which counts the worker busy
             self.jobs.append(args[0].__name__ if fn.__name__ == "worker_job" else fn.__name__)
+            self.nice.append(kwargs.get("nice", 0))
             future: Future[Any] = Future()
             future.set_result(fn(*args, **kwargs))
             return future
@@ -116,6 +118,8 @@ def test_jobs_go_to_the_workers_only_once_they_are_ready(ready: bool) -> None:
     executor = Recording()
     report = analyze_inventory(inventory, Config(), executor=executor, executor_ready=lambda: ready)
     assert executor.jobs == (["memberships", "dependency_metrics"] if ready else [])
+    # the stability runs, wanted last, yield the cores to the metrics and the candidate groups
+    assert executor.nice == ([STABILITY_NICE, 0] if ready else [])
     assert render_json(report) == expected
 
 

@@ -263,6 +263,29 @@ def test_imports_ahead_yield_to_the_command(tmp_path: Path, monkeypatch: pytest.
     assert os.getpriority(os.PRIO_PROCESS, here) == before
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a thread's own nice value is Linux's")
+def test_a_niced_worker_job_runs_in_a_thread_of_that_nice_value_and_gives_its_answer() -> None:
+    here = threading.get_native_id()
+    before = os.getpriority(os.PRIO_PROCESS, here)
+
+    def probe(a: int, b: int) -> tuple[int, int, int]:
+        thread = threading.get_native_id()
+        return thread, os.getpriority(os.PRIO_PROCESS, thread), a + b
+
+    thread, nice, total = reading.worker_job(probe, 2, 3, nice=12)
+    assert (thread != here, nice, total) == (True, max(before, 12), 5)
+    assert os.getpriority(os.PRIO_PROCESS, here) == before
+    assert reading.worker_job(probe, 1, 1)[0] == here  # no nice: in the calling thread
+
+
+def test_a_niced_worker_job_raises_what_the_function_raised() -> None:
+    def fails() -> None:
+        raise ValueError("from the job")
+
+    with pytest.raises(ValueError, match="from the job"):
+        reading.worker_job(fails, nice=5)
+
+
 def test_a_failed_import_ahead_fails_the_job_and_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(ModuleNotFoundError):
         reading.import_ahead(["no_such_module_anywhere_here"])
