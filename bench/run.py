@@ -56,8 +56,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from bench.generate import describe, generate
 from bench.measure import first_yaml
@@ -83,11 +85,19 @@ def compile_bytecode() -> None:
 def machine() -> dict[str, object]:
     """CPU model, cores, RAM, load, OS, Python and library versions."""
     cpu = "unknown"
+    # family and model tell CPU generations apart where the model name does not ("AMD EPYC" on a
+    # virtual machine): the ratio to libyaml moved from 0.93-1.02 on one to 1.03-1.07 on another
+    cpu_id: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            name, _, value = line.partition(":")
+            name, value = name.strip(), value.strip()
+            if name == "model name" and cpu == "unknown":
+                cpu = value
+            elif name in ("vendor_id", "cpu family", "model", "stepping") and name not in cpu_id:
+                cpu_id[name] = value
+            elif not line.strip() and cpu != "unknown":
+                break  # the first processor's block
     except OSError:
         cpu = platform.processor() or "unknown"
     ram_gib = None
@@ -111,6 +121,7 @@ def machine() -> dict[str, object]:
 
     return {
         "cpu": cpu,
+        "cpu_id": cpu_id,
         "cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "ram_gib": ram_gib,
@@ -318,6 +329,14 @@ def measure_shapes(services: int, seed: int, timeout: float | None = None) -> di
 # --------------------------------------------------------------------------------------------
 
 
+def _cpu_generation(m: Mapping[str, Any]) -> str:
+    """`` (family 26, model 2)`` from the machine's ``cpu_id``; empty when unknown (older files)."""
+    ident = m.get("cpu_id") or {}
+    if "cpu family" not in ident:
+        return ""
+    return f" (family {ident['cpu family']}, model {ident.get('model', '?')})"
+
+
 def _fmt(value: object, digits: int = 2) -> str:
     if value is None:
         return "–"
@@ -342,7 +361,8 @@ def render_markdown(results: dict[str, object]) -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {results['date']} on {m['cpu']}, {m['usable_cores']} cores, {m['ram_gib']} GiB RAM "
+        f"Measured {results['date']} on {m['cpu']}{_cpu_generation(m)}, {m['usable_cores']} cores, "
+        f"{m['ram_gib']} GiB RAM "
         f"(load average {m['load_average_at_start']} at the start); {m['os']}.",
         f"Python {m['python']}, PyYAML {v.get('PyYAML')} (libyaml: "
         f"{m.get('libyaml_version') or 'yes' if m['libyaml'] else 'no'}; the advisor's compiled YAML builder: "

@@ -125,3 +125,13 @@ def test_markdown_gives_the_median_ratio_of_the_pairs_and_their_range() -> None:
     text = render_markdown(_results(sizes))
     assert "| ratio | median ratio | ratios (pairs) |" in text
     assert "| 1000 | 1 | 3000 | 1.00 | 2.00 | 2.40 | 1.20 | 1.10 | 0.90-1.20 (3) |" in text
+
+
+def test_markdown_names_the_cpu_generation_when_known() -> None:
+    """Ratios to libyaml differ between CPU generations that share a model name on a virtual machine."""
+    results = _results([_size(1000, 1.0, 2.0)])
+    assert "on cpu, 2 cores" in render_markdown(results)  # an older results file: no cpu_id
+    machine = results["machine"]
+    assert isinstance(machine, dict)
+    machine["cpu_id"] = {"vendor_id": "AuthenticAMD", "cpu family": "26", "model": "2", "stepping": "1"}
+    assert "on cpu (family 26, model 2), 2 cores" in render_markdown(results)
