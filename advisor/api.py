@@ -22,7 +22,7 @@ from pathlib import Path
 from advisor.cochange import ChangeHistory, change_history
 from advisor.config import Config
 from advisor.exports import cache_json, inventory_json, keep_json, measured_json
-from advisor.forking import CAN_FORK, Forked
+from advisor.forking import CAN_FORK, ForkedParts, Parts
 from advisor.loading import load_report
 from advisor.model import Report
 from inventory.cache import FileCache, source_digest
@@ -355,18 +355,18 @@ class _Ahead:
     renders those parts itself."""
 
     def __init__(self) -> None:
-        self.inventory: Forked[dict[str, bytes] | None] | None = None
-        self.measured: Forked[dict[str, bytes] | None] | None = None
+        self.inventory: ForkedParts | None = None
+        self.measured: ForkedParts | None = None
 
     def start_inventory(self, inventory: Inventory) -> None:
         if CAN_FORK:
-            self.inventory = Forked(inventory_json, inventory)
+            self.inventory = ForkedParts(inventory_json, inventory)
 
     def start_measured(self, report: Report) -> None:
         if CAN_FORK and (self.inventory is None or self.inventory.finished()):
-            self.measured = Forked(measured_json, report)
+            self.measured = ForkedParts(measured_json, report)
 
-    def results(self) -> tuple[dict[str, bytes] | None, dict[str, bytes] | None]:
+    def results(self) -> tuple[Parts | None, Parts | None]:
         return (self.inventory.result() if self.inventory is not None else None,
                 self.measured.result() if self.measured is not None else None)
 

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -286,3 +287,17 @@ def test_trace_notes_reach_the_report() -> None:
     assert note.startswith(f"{broken}: ")
     assert "have a parent span that is not in the input" in note
     assert "## Notes on the inputs" in render_markdown(report)
+
+
+@pytest.mark.parametrize("data", [{}, {"b": [1, {"y": 2, "x": None}], "a": "é\u2028", "ab": 1.5, "A": True}])
+def test_values_rendered_apart_join_into_the_bytes_orjson_gives_for_the_whole(data: dict[str, Any]) -> None:
+    """The report's JSON is joined from parts rendered in forked children (views of their memory)
+    and here: the same bytes as rendering it whole."""
+    import orjson
+
+    from advisor.exports import _joined
+
+    parts = {k: orjson.dumps(v, option=orjson.OPT_SORT_KEYS) for k, v in data.items()}
+    views = {k: memoryview(v) for k, v in parts.items()}
+    whole = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    assert _joined(parts) == _joined(views) == whole

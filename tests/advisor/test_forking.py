@@ -17,7 +17,7 @@ from advisor import clustering, forking
 from advisor.api import analyze_paths
 from advisor.config import Config
 from advisor.exports import render_json_bytes
-from advisor.forking import Forked
+from advisor.forking import Forked, ForkedParts
 from bench.generate import generate
 from inventory.cache import FileCache
 
@@ -50,6 +50,46 @@ def test_an_answer_read_from_the_memory_file_leaves_nothing_open() -> None:
     assert Forked(_parts).result() == _parts()
     assert set(os.listdir("/proc/self/fd")) == before
     assert Path("/proc/self/maps").read_text().count("sprawl-advisor-result") == maps_before
+
+
+def _parts_from(pid: int) -> dict[str, bytes]:
+    return {**_parts(), "who": b"child" if os.getpid() != pid else b"here"}
+
+
+def _nothing() -> None:
+    return None
+
+
+@needs_fork
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="lists descriptors from /proc")
+def test_named_parts_come_back_as_views_of_the_childs_memory_file() -> None:
+    """:class:`ForkedParts`: the same bytes, in the same order, without a copy; the mapping (and
+    the descriptor the mapping keeps) goes with the last view of it."""
+    before = set(os.listdir("/proc/self/fd"))
+    maps_before = Path("/proc/self/maps").read_text().count("sprawl-advisor-result")
+    parts = ForkedParts(_parts_from, os.getpid()).result()
+    assert parts is not None
+    assert list(parts) == [*_parts(), "who"] and {k: bytes(v) for k, v in parts.items()} == _parts_from(-1) | {
+        "who": b"child"}
+    assert all(isinstance(v, memoryview) for v in parts.values())
+    del parts
+    assert set(os.listdir("/proc/self/fd")) == before
+    assert Path("/proc/self/maps").read_text().count("sprawl-advisor-result") == maps_before
+    assert ForkedParts(_nothing).result() is None
+
+
+@needs_fork
+def test_named_parts_a_child_did_not_finish_writing_are_worked_out_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = ForkedParts._encoded
+
+    def cut(self: ForkedParts, answer: object) -> object:
+        header, *values = list(real(self, answer))
+        yield header
+        yield values[-1][:10]  # less than the lengths announce: a file cut short
+
+    monkeypatch.setattr(ForkedParts, "_encoded", cut)
+    parts = ForkedParts(_parts_from, os.getpid()).result()
+    assert parts is not None and parts["who"] == b"here"
 
 
 def _signals_and_descriptors() -> tuple[int, bool, set[int]]:
@@ -153,7 +193,7 @@ def test_the_second_child_waits_for_the_first(monkeypatch: pytest.MonkeyPatch) -
         def finished(self) -> bool:
             return self.done
 
-    monkeypatch.setattr("advisor.api.Forked", Child)
+    monkeypatch.setattr("advisor.api.ForkedParts", Child)
     ahead = _Ahead()
     ahead.start_inventory(object())  # type: ignore[arg-type]
     ahead.start_measured(object())  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ import pytest
 from advisor.api import analyze_paths
 from advisor.config import Config
 from advisor.decisions import DecisionStore, apply_decisions, evidence_digest, evidence_keys
-from advisor.exports import cache_json, keep_json, render_bytes, render_json_bytes
+from advisor.exports import cache_json, keep_json, render_bytes, render_json_bytes, report_as_dict
 from advisor.loading import load_report, report_from_dict
 from advisor.model import Report
 from advisor.records import render_madr_all
@@ -189,3 +189,17 @@ def test_an_integer_beyond_64_bits_is_not_cached_as_a_float(tmp_path: Path) -> N
     assert again == first
     assert b"123456789012345678901234567890" in render_json_bytes(again)
     assert render_json_bytes(again, pretty=True) == render_json_bytes(first, pretty=True)
+
+
+def test_the_json_joined_from_parts_rendered_ahead_is_the_json_rendered_here() -> None:
+    """What the analysis's forked children render (the inventory's parts, the measured ones: views
+    of their memory files) joins into the very bytes rendering the whole report here gives."""
+    from advisor.exports import inventory_json, measured_json
+
+    report = analyze_paths([ROOT / "examples" / "inventory"], Config())
+    here = cache_json(report)
+    inventory, measured = inventory_json(report.inventory), measured_json(report)
+    assert here is not None and inventory is not None and measured is not None
+    ahead = cache_json(report, {k: memoryview(v) for k, v in inventory.items()}, measured)
+    whole = orjson.dumps(report_as_dict(report), option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
+    assert ahead == here == whole
