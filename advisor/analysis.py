@@ -17,7 +17,7 @@ import networkx as nx
 from advisor.clustering import LouvainGraph, cluster_services
 from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
-from advisor.graph import Skeleton, build_coupling_graph, coupling_edges
+from advisor.graph import Skeleton, build_coupling_graph, coupling_edges_of
 from advisor.metrics import dependency_metrics, find_hubs, system_metrics
 from advisor.model import Cluster, Proposal, Report
 from advisor.proposals import evaluate_group, rank_candidates, system_candidates
@@ -138,7 +138,7 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         index = Indexes(inventory, config, {}, frozenset(hubs), co_change, history=history)
         candidates = system_candidates([(c.id, c.members) for c in clusters], index)
     with timer.stage("report"):  # nor does the report's coupling list: before waiting for the worker
-        coupling_list = coupling_edges(info.full)
+        coupling_list = coupling_edges_of(info)
     with timer.stage("metrics"):
         per_service, cycles, mutual = measured()
         system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,

@@ -22,6 +22,7 @@ import networkx as nx
 
 from advisor.config import Config
 from advisor.model import CouplingEdge
+from inventory.lazy import cached_property
 from inventory.model import DATASTORE_KINDS, Dependency, Inventory, Service
 
 Pair = tuple[str, str]
@@ -244,13 +245,26 @@ class CouplingInfo:
     ``infrastructure`` maps resource ids that couple nobody because too many use them to the reason;
     ``shared_datastores`` maps each datastore that couples services to those services.
     ``unmatched_names`` lists names in ``never_merge``/``keep_separate`` that match no service.
+
+    ``full`` is built from ``nodes`` (every service) and ``rows`` (every scored pair ``(a, b,
+    {"weight": ..., "reasons": ...})``, ``a < b``, in that order) when first asked for: the report's
+    coupling list needs only the rows (:func:`coupling_edges_of`), and building the second graph of
+    100,000 edges took a tenth of a second at 20,000 services.
     """
 
-    full: nx.Graph
+    nodes: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    rows: tuple[tuple[str, str, dict[str, object]], ...] = field(default=(), compare=False, repr=False)
     infrastructure: Mapping[str, str] = field(default_factory=dict)
     shared_datastores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     excluded: Mapping[Pair, str] = field(default_factory=dict)
     unmatched_names: tuple[str, ...] = ()
+
+    @cached_property
+    def full(self) -> nx.Graph:
+        full = nx.Graph()
+        full.add_nodes_from(self.nodes)
+        full.add_edges_from(self.rows)
+        return full
 
 
 class _Scores:
@@ -377,13 +391,10 @@ def build_coupling_graph(
 
     excluded, unmatched = _excluded_pairs(rows, inventory, config, hubs)
     nodes = sorted(services)
-    full = nx.Graph()
-    full.add_nodes_from(nodes)
-    full.add_edges_from(rows)
     G = nx.Graph()
     G.add_nodes_from(nodes)
     G.add_edges_from(row for row in rows if (row[0], row[1]) not in excluded)
-    info = CouplingInfo(full=full, infrastructure=dict(sorted(infrastructure.items())),
+    info = CouplingInfo(nodes=tuple(nodes), rows=tuple(rows), infrastructure=dict(sorted(infrastructure.items())),
                         shared_datastores=shared, excluded=excluded, unmatched_names=unmatched)
     return G, info
 
@@ -543,6 +554,13 @@ def _excluded_pairs(rows: list[tuple[str, str, dict[str, object]]], inventory: I
         if why:
             excluded[(a, b)] = why
     return excluded, tuple(dict.fromkeys(unmatched))
+
+
+def coupling_edges_of(info: CouplingInfo) -> tuple[CouplingEdge, ...]:
+    """:func:`coupling_edges` of ``info.full``, from its rows (without building the graph)."""
+    edges = [CouplingEdge(a, b, float(data.get("weight", 1.0)), tuple(data.get("reasons", ())))  # type: ignore[arg-type]
+             for a, b, data in info.rows]
+    return tuple(sorted(edges, key=lambda e: (-e.weight, e.a, e.b)))
 
 
 def coupling_edges(G: nx.Graph) -> tuple[CouplingEdge, ...]:

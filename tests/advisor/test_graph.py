@@ -18,6 +18,7 @@ from advisor.graph import (
     build_coupling_graph,
     build_dependency_graph,
     coupling_edges,
+    coupling_edges_of,
     longest_chain,
     service_dependency_graph,
     strong_components,
@@ -244,6 +245,10 @@ def test_never_merge_keep_separate_and_hubs_leave_the_clustering_graph_only() ->
                                    ("c", "d"): "keep_separate c"}
     assert info.unmatched_names == ("nobody",)
     assert sorted(G.nodes) == sorted(info.full.nodes)
+    # the report's coupling list comes from the scored pairs, without building the full graph
+    assert coupling_edges_of(info) == coupling_edges(info.full)
+    assert [(e.a, e.b) for e in coupling_edges_of(info)] == sorted(
+        info.full.edges, key=lambda ab: (-info.full.edges[ab]["weight"], *ab))
 
 
 def test_coupling_edges_are_heaviest_first() -> None:

@@ -28,9 +28,9 @@ def test_large_uploads_are_read_by_workers_with_the_same_report(monkeypatch: pyt
     real = api._worker_pool
 
     @contextmanager
-    def recorded(n: int, inputs: object) -> Iterator[object]:
+    def recorded(n: int, inputs: object, *, wait: bool = True) -> Iterator[object]:
         pools.append(n)
-        with real(n, inputs) as pool:  # type: ignore[arg-type]
+        with real(n, inputs, wait=wait) as pool:  # type: ignore[arg-type]
             yield pool
 
     monkeypatch.setattr(api, "_worker_pool", recorded)
