@@ -6,7 +6,7 @@ times them. It never reads files (``inventory`` does) and never renders (``expor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from contextlib import AbstractContextManager, nullcontext, suppress
 from dataclasses import replace
@@ -17,7 +17,7 @@ import networkx as nx
 from advisor.clustering import LouvainGraph, cluster_services
 from advisor.cochange import ChangeHistory, coupled_pairs
 from advisor.config import Config, config_as_dict
-from advisor.graph import Skeleton, build_coupling_graph, coupling_edges_of
+from advisor.graph import Skeleton, coupling_edges_of, score_coupling
 from advisor.metrics import dependency_metrics, find_hubs, system_metrics
 from advisor.model import Cluster, Proposal, Report
 from advisor.proposals import evaluate_group, rank_candidates, system_candidates
@@ -36,12 +36,13 @@ class _NoTimer:
         return nullcontext()
 
 
-def _clusters(G: nx.Graph, communities: Sequence[Sequence[str]]) -> tuple[Cluster, ...]:
-    """Cluster values with internal and external coupling, ids C1.. in a stable order."""
+def _clusters(edges: Iterable[tuple[str, str, float]], communities: Sequence[Sequence[str]]) -> tuple[Cluster, ...]:
+    """Cluster values with internal and external coupling (over the weighted ``edges`` of the
+    clustering graph, :attr:`~advisor.graph.CouplingInfo.kept`), ids C1.. in a stable order."""
     member_of = {m: i for i, c in enumerate(communities) for m in c}
     internal = [0.0] * len(communities)
     external = [0.0] * len(communities)
-    for u, v, w in G.edges(data="weight", default=1.0):
+    for u, v, w in edges:
         cu, cv = member_of.get(u), member_of.get(v)
         if cu is not None and cu == cv:
             internal[cu] += w
@@ -115,10 +116,11 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         if co_change:
             extra = {pair: (config.weights.co_change * degree, f"changed together ({degree:.0%})")
                      for pair, (degree, _) in co_change.items()}
-        coupling, info = build_coupling_graph(inventory, config, hubs=hubs, extra_pairs=extra)
+        # the scored pairs, without networkx's graph: what follows works from them
+        info = score_coupling(inventory, config, hubs=hubs, extra_pairs=extra)
     spread = config.clustering
     with timer.stage("cluster"):
-        louvain = LouvainGraph(coupling)
+        louvain = LouvainGraph.of_coupling(info)
         auto = spread.resolution == "auto"
         resolution = louvain.resolution(spread.factor) if auto else float(spread.resolution)
         if executor is not None and executor_ready is not None and not executor_ready():
@@ -129,7 +131,7 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         runs = _offload(executor, memberships, louvain, resolution, seeds, multipliers, nice=STABILITY_NICE)
         communities = cluster_services(louvain, resolution=resolution, seed=config.seed,
                                        min_size=spread.min_size, max_size=spread.max_size)
-        clusters = _clusters(coupling, communities)
+        clusters = _clusters(info.kept, communities)
         cluster_of = {m: c.id for c in clusters for m in c.members}
         skeleton = Skeleton.of(inventory)
         measured = _offload(executor, dependency_metrics, skeleton, hubs, cluster_of)
@@ -141,7 +143,7 @@ def analyze_inventory(inventory: Inventory, config: Config, *, stages: StageTime
         coupling_list = coupling_edges_of(info)
     with timer.stage("metrics"):
         per_service, cycles, mutual = measured()
-        system = system_metrics(inventory, hubs=hubs, coupling=info, coupling_graph=coupling, clusters=communities,
+        system = system_metrics(inventory, hubs=hubs, coupling=info, clusters=communities,
                                 cycles=cycles, mutual_pairs=mutual)
         index.metrics = {m.id: m for m in per_service}
     if on_measured is not None:

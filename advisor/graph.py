@@ -266,6 +266,22 @@ class CouplingInfo:
         full.add_edges_from(self.rows)
         return full
 
+    @cached_property
+    def kept(self) -> tuple[tuple[str, str, float], ...]:
+        """``(a, b, weight)`` of the rows left in the clustering graph (:meth:`graph`), in order: the
+        order that graph's ``edges`` gives them in (each edge from its smaller end, the nodes sorted)."""
+        excluded = self.excluded
+        return tuple((a, b, data["weight"]) for a, b, data in self.rows  # type: ignore[misc]
+                     if (a, b) not in excluded)
+
+    def graph(self) -> nx.Graph:
+        """The clustering graph: every service, the rows not ``excluded``."""
+        G = nx.Graph()
+        G.add_nodes_from(self.nodes)
+        excluded = self.excluded
+        G.add_edges_from(row for row in self.rows if (row[0], row[1]) not in excluded)
+        return G
+
 
 class _Scores:
     """Accumulates weight and reasons per unordered pair ``a < b``, filed under ``a``: the pairs
@@ -351,6 +367,22 @@ def build_coupling_graph(
     >>> dict(info.shared_datastores)
     {'database:db': ('a', 'b')}
     """
+    info = score_coupling(inventory, config, hubs=hubs, extra_pairs=extra_pairs)
+    return info.graph(), info
+
+
+def score_coupling(
+    inventory: Inventory,
+    config: Config,
+    *,
+    hubs: Iterable[str] = (),
+    extra_pairs: Mapping[Pair, tuple[float, str]] | None = None,
+) -> CouplingInfo:
+    """The coupling of every pair of services, as :func:`build_coupling_graph` scores it, without
+    the graph: :class:`CouplingInfo` holds the scored pairs (``rows``) and what is left out of the
+    clustering graph (``excluded``); :meth:`CouplingInfo.graph` builds that graph, and the analysis
+    works from the rows (see :class:`~advisor.clustering.LouvainGraph.of_coupling`).
+    """
     w = config.weights
     infra = config.infrastructure
     services = {s.id: s for s in inventory.services}
@@ -390,13 +422,9 @@ def build_coupling_graph(
             rows.append((a, b, {"weight": total, "reasons": tuple(reasons)}))
 
     excluded, unmatched = _excluded_pairs(rows, inventory, config, hubs)
-    nodes = sorted(services)
-    G = nx.Graph()
-    G.add_nodes_from(nodes)
-    G.add_edges_from(row for row in rows if (row[0], row[1]) not in excluded)
-    info = CouplingInfo(nodes=tuple(nodes), rows=tuple(rows), infrastructure=dict(sorted(infrastructure.items())),
-                        shared_datastores=shared, excluded=excluded, unmatched_names=unmatched)
-    return G, info
+    return CouplingInfo(nodes=tuple(sorted(services)), rows=tuple(rows),
+                        infrastructure=dict(sorted(infrastructure.items())), shared_datastores=shared,
+                        excluded=excluded, unmatched_names=unmatched)
 
 
 def _score_sync(scores: _Scores, deps: list[Dependency], sync: float, volume: float, mutual: float,

@@ -164,6 +164,53 @@ def service_metrics(
     return tuple(out)
 
 
+def coupling_modularity(info: CouplingInfo, clusters: Sequence[Sequence[str]]) -> float | None:
+    """``networkx.community.modularity`` (weighted, resolution 1) of ``clusters``, completed with
+    singletons (:func:`~advisor.clustering.partition_of`), on the clustering graph ``info.graph()``,
+    worked out from ``info.kept`` without building that graph; None when it has no weight.
+
+    The same sums as networkx's, in the same order, but for the weight inside each community,
+    which networkx adds up in the order of a set of names (the hash seed's) and this in the graph's
+    edge order: the two can differ in the last bit, which the report's six decimals do not show.
+    A graph with a self-loop (which networkx counts twice, at the end of its node's sum) is built.
+
+    >>> from advisor.graph import CouplingInfo
+    >>> info = CouplingInfo(nodes=("a", "b", "c", "d"), rows=(("a", "b", {"weight": 2.0}),
+    ...                     ("b", "c", {"weight": 1.0}), ("c", "d", {"weight": 2.0})))
+    >>> G = info.graph()
+    >>> coupling_modularity(info, [("a", "b")]) == nx.community.modularity(G, [{"a", "b"}, {"c"}, {"d"}])
+    True
+    """
+    kept = info.kept
+    if any(a == b for a, b, _ in kept):
+        G = info.graph()
+        if G.size(weight="weight") <= 0:
+            return None
+        return float(nx.community.modularity(G, partition_of(G, clusters), weight="weight"))
+    if sum(w for _, _, w in kept) <= 0:
+        return None
+    incident: dict[str, list[float]] = {n: [] for n in info.nodes}
+    for a, b, w in kept:  # each node's edges in the order networkx's adjacency holds them
+        incident[a].append(w)
+        incident[b].append(w)
+    degree = {n: sum(weights) for n, weights in incident.items()}
+    deg_sum = sum(degree.values())
+    m = deg_sum / 2
+    norm = 1 / deg_sum**2
+    partition = partition_of(info.nodes, clusters)
+    member_of = {n: i for i, community in enumerate(partition) for n in community}
+    inside: list[float] = [0] * len(partition)
+    for a, b, w in kept:
+        if member_of[a] == member_of[b]:
+            inside[member_of[a]] += w
+
+    def contribution(i: int) -> float:
+        degree_sum = sum(degree[u] for u in set(partition[i]))
+        return inside[i] / m - 1 * degree_sum * degree_sum * norm
+
+    return sum(map(contribution, range(len(partition))))
+
+
 def system_metrics(
     inventory: Inventory,
     *,
@@ -181,7 +228,8 @@ def system_metrics(
     (any kind); ``shared_datastores`` and ``infrastructure`` come from ``coupling`` (empty without
     it); ``cross_team_edges`` counts dependencies between two services whose known owners differ;
     ``modularity`` is the standard (resolution 1) weighted modularity of ``clusters`` (completed
-    with singletons) on ``coupling_graph``, when both are given and the graph has edges.
+    with singletons) on ``coupling_graph``, when both are given and the graph has edges; without
+    ``coupling_graph``, on ``coupling``'s clustering graph (:func:`coupling_modularity`).
     ``cycles`` and ``mutual_pairs`` may be passed when the caller has them (from
     :func:`dependency_metrics`); else they are worked out from the inventory.
 
@@ -213,6 +261,9 @@ def system_metrics(
     if coupling_graph is not None and clusters is not None and coupling_graph.size(weight="weight") > 0:
         partition = partition_of(coupling_graph, clusters)
         modularity = round(float(nx.community.modularity(coupling_graph, partition, weight="weight")), 6)
+    elif coupling_graph is None and coupling is not None and clusters is not None:
+        value = coupling_modularity(coupling, clusters)
+        modularity = round(float(value), 6) if value is not None else None
     return SystemMetrics(
         services=len(inventory.services),
         resources=len(inventory.resources),
