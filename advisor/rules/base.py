@@ -60,18 +60,33 @@ class Indexes:
         return {r.id: r for r in self.inventory.resources}
 
     @cached_property
-    def outgoing(self) -> dict[str, list[Dependency]]:
-        out: dict[str, list[Dependency]] = defaultdict(list)
+    def _by_dependency(self) -> tuple[dict[str, list[Dependency]], dict[str, list[Dependency]],
+                                      dict[str, set[str]], dict[tuple[str, str | None], list[Dependency]]]:
+        """:attr:`outgoing`, :attr:`incoming`, :attr:`destinations_of` and :attr:`datastore_users`,
+        in one pass over the dependencies (four took twice as long at 20,000 services)."""
+        outgoing: dict[str, list[Dependency]] = defaultdict(list)
+        incoming: dict[str, list[Dependency]] = defaultdict(list)
+        destinations: dict[str, set[str]] = defaultdict(set)
+        users: dict[tuple[str, str | None], list[Dependency]] = defaultdict(list)
+        resources, services = self.resources, self.services
         for d in self.inventory.dependencies:
-            out[d.source].append(d)
-        return out
+            outgoing[d.source].append(d)
+            incoming[d.target].append(d)
+            res = resources.get(d.target)
+            if res is not None and d.source in services:
+                if res.kind in ("topic", "queue"):
+                    destinations[d.source].add(d.target)
+                elif res.kind in DATASTORE_KINDS:
+                    users[(d.target, d.via)].append(d)
+        return outgoing, incoming, destinations, users
+
+    @cached_property
+    def outgoing(self) -> dict[str, list[Dependency]]:
+        return self._by_dependency[0]
 
     @cached_property
     def incoming(self) -> dict[str, list[Dependency]]:
-        out: dict[str, list[Dependency]] = defaultdict(list)
-        for d in self.inventory.dependencies:
-            out[d.target].append(d)
-        return out
+        return self._by_dependency[1]
 
     @cached_property
     def sharing(self) -> dict[tuple[str, str | None], list[Dependency]]:
@@ -121,22 +136,12 @@ class Indexes:
     @cached_property
     def destinations_of(self) -> dict[str, set[str]]:
         """service id -> the topics and queues it produces to or consumes from."""
-        out: dict[str, set[str]] = defaultdict(set)
-        for d in self.inventory.dependencies:
-            res = self.resources.get(d.target)
-            if res is not None and res.kind in ("topic", "queue") and d.source in self.services:
-                out[d.source].add(d.target)
-        return out
+        return self._by_dependency[2]
 
     @cached_property
     def datastore_users(self) -> dict[tuple[str, str | None], list[Dependency]]:
         """(datastore id, schema) -> the dependencies of services on it."""
-        out: dict[tuple[str, str | None], list[Dependency]] = defaultdict(list)
-        for d in self.inventory.dependencies:
-            res = self.resources.get(d.target)
-            if res is not None and res.kind in DATASTORE_KINDS and d.source in self.services:
-                out[(d.target, d.via)].append(d)
-        return out
+        return self._by_dependency[3]
 
 
 @dataclass

@@ -365,3 +365,24 @@ def test_a_workload_without_resource_requests_is_not_a_nano_service(tmp_path: Pa
     # unknown size is not a small size: api runs one replica and serves only web, but nobody said how big it is
     assert _signal(evaluated, "nano-service") is None
     assert report.proposals == ()
+
+
+def test_the_dependency_lookups_built_in_one_pass_are_each_what_its_definition_says() -> None:
+    from inventory.model import DATASTORE_KINDS
+
+    inv = read_paths([Path(__file__).resolve().parents[2] / "examples" / "inventory"])
+    index = Indexes(inv, Config(), {}, frozenset())
+    services = {s.id for s in inv.services}
+    kinds = {r.id: r.kind for r in inv.resources}
+    deps = inv.dependencies
+    assert {k: v for k, v in index.outgoing.items()} == {
+        s: [d for d in deps if d.source == s] for s in dict.fromkeys(d.source for d in deps)}
+    assert {k: v for k, v in index.incoming.items()} == {
+        t: [d for d in deps if d.target == t] for t in dict.fromkeys(d.target for d in deps)}
+    assert dict(index.destinations_of) == {
+        s: {d.target for d in deps if d.source == s and kinds.get(d.target) in ("topic", "queue")}
+        for s in services if any(d.source == s and kinds.get(d.target) in ("topic", "queue") for d in deps)}
+    used = [d for d in deps if d.source in services and kinds.get(d.target) in DATASTORE_KINDS]
+    assert dict(index.datastore_users) == {
+        key: [d for d in used if (d.target, d.via) == key] for key in dict.fromkeys((d.target, d.via) for d in used)}
+    assert index.destinations_of and index.datastore_users  # the example has both
