@@ -62,11 +62,12 @@ _T = TypeVar("_T")
 
 #: The nice value of the stability runs in a worker. Their answer is wanted only after the proposals,
 #: while this process works out the candidate groups meanwhile, and the other worker the metrics,
-#: wanted first: three processes on two cores. At this value the runs mostly wait for a core the
-#: other two leave idle; they start as soon as the resolution is known, before the clusters, when
-#: one is (20,000 services, five runs each: candidates 0.42 s instead of 0.72 s, the clusters 0.04 s
-#: and the wait for the runs 0.07 s longer; see docs/performance.md).
-STABILITY_NICE = 10
+#: wanted first: three processes on two cores. At this value the runs mostly take what the other two
+#: leave of the cores; they start as soon as the resolution is known, before the clusters, when one
+#: core is theirs. At 20,000 services, five runs each, the stages from the candidates to the
+#: stability took 1.46 s at nice 5, 1.48 s at 10 (the runs were then waited for 0.20 s), 1.52 s at 2,
+#: and 1.67 s before (nice 0, started after the clusters); see docs/performance.md.
+STABILITY_NICE = 5
 
 
 def _offload(executor: Executor | None, fn: Callable[..., _T], *args: Any, nice: int = 0) -> Callable[[], _T]:
