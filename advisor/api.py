@@ -345,6 +345,13 @@ def _analyze_inputs(inputs: InputSet, config: Config, *, workers: int | None, ti
     return report
 
 
+#: The nice value of the child that renders the parts known before the proposals (see
+#: :class:`_Ahead`): it shares the second core with the stability runs (at nice 5 in a worker) while
+#: this process works out the proposals, whose time is the run's; its answer is wanted only after
+#: them. At 20,000 services, five runs each: proposals 0.74 s instead of 0.83 s, the store as long.
+MEASURED_NICE = 5
+
+
 class _Ahead:
     """The report's JSON rendered in forked children while this process analyses (see
     :mod:`advisor.forking`), when there will be JSON to render: the inventory's parts (about half
@@ -364,7 +371,7 @@ class _Ahead:
 
     def start_measured(self, report: Report) -> None:
         if CAN_FORK and (self.inventory is None or self.inventory.finished()):
-            self.measured = ForkedParts(measured_json, report)
+            self.measured = ForkedParts(measured_json, report, nice=MEASURED_NICE)
 
     def results(self) -> tuple[Parts | None, Parts | None]:
         return (self.inventory.result() if self.inventory is not None else None,

@@ -87,9 +87,10 @@ class Forked(Generic[_T]):
     the child could not give it), :meth:`cancel` drops it. One of the two must be called.
 
     ``fn`` works on what it is given in memory: the child holds no file or socket of the parent's
-    (see :func:`_on_its_own`)."""
+    (see :func:`_on_its_own`). With ``nice``, the child runs at that nice value (``os.nice``): for
+    work whose answer is wanted later than what the parent does meanwhile."""
 
-    def __init__(self, fn: Callable[..., _T], *args: Any) -> None:
+    def __init__(self, fn: Callable[..., _T], *args: Any, nice: int = 0) -> None:
         self._fn, self._args = fn, args
         self._pid: int | None = None
         self._fd: int | None = None
@@ -108,6 +109,8 @@ class Forked(Generic[_T]):
             status = 1
             try:
                 _on_its_own(fd)
+                if nice:
+                    os.nice(nice)
                 for chunk in self._encoded(fn(*args)):
                     view = memoryview(chunk)
                     while view:

@@ -92,6 +92,18 @@ def test_named_parts_a_child_did_not_finish_writing_are_worked_out_here(monkeypa
     assert parts is not None and parts["who"] == b"here"
 
 
+def _nice_and_pid() -> tuple[int, int]:
+    return os.getpriority(os.PRIO_PROCESS, 0), os.getpid()
+
+
+@needs_fork
+def test_a_child_runs_at_the_nice_value_asked_for_and_the_parent_as_before() -> None:
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    nice, pid = Forked(_nice_and_pid, nice=7).result()
+    assert pid != os.getpid() and nice == min(19, before + 7)
+    assert Forked(_nice_and_pid).result()[0] == before == os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def _signals_and_descriptors() -> tuple[int, bool, set[int]]:
     descriptors = {int(fd) for fd in os.listdir("/proc/self/fd")}
     return os.getpid(), signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, descriptors
@@ -179,15 +191,17 @@ def test_whether_a_child_has_finished() -> None:
 def test_the_second_child_waits_for_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """At most one child holds pages of its own at a time: while the inventory's is still at work,
     the parts known before the proposals are left to the store."""
-    from advisor.api import _Ahead
+    from advisor.api import MEASURED_NICE, _Ahead
 
     started: list[str] = []
+    nices: list[int] = []
     monkeypatch.setattr(forking, "CAN_FORK", True)
     monkeypatch.setattr("advisor.api.CAN_FORK", True)
 
     class Child:
-        def __init__(self, fn: Callable[..., object], *args: object) -> None:
+        def __init__(self, fn: Callable[..., object], *args: object, nice: int = 0) -> None:
             started.append(getattr(fn, "__name__", ""))
+            nices.append(nice)
             self.done = False
 
         def finished(self) -> bool:
@@ -201,6 +215,7 @@ def test_the_second_child_waits_for_the_first(monkeypatch: pytest.MonkeyPatch) -
     ahead.inventory.done = True  # type: ignore[union-attr]
     ahead.start_measured(object())  # type: ignore[arg-type]
     assert started == ["inventory_json", "measured_json"]
+    assert nices == [0, MEASURED_NICE]  # the second shares its core with the stability runs, wanted later
 
 
 @needs_fork
@@ -225,9 +240,9 @@ def test_the_json_rendered_in_children_is_the_same_report(tmp_path: Path, monkey
     started: list[object] = []
     original = Forked.__init__
 
-    def spy(self: Forked[object], fn: object, *args: object) -> None:
+    def spy(self: Forked[object], fn: object, *args: object, **kwargs: object) -> None:
         started.append(fn)
-        original(self, fn, *args)  # type: ignore[arg-type]
+        original(self, fn, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Forked, "__init__", spy)
     # the first child has always finished when the second is due (a busy machine could delay it)
