@@ -189,15 +189,17 @@ def coupling_modularity(info: CouplingInfo, clusters: Sequence[Sequence[str]]) -
         return float(nx.community.modularity(G, partition_of(G, clusters), weight="weight"))
     if sum(w for _, _, w in kept) <= 0:
         return None
+    # the graph's nodes in networkx's order (those of the rows that are not in ``nodes`` after them,
+    # as adding the edges adds them), each with its edges' weights in its adjacency's order
     incident: dict[str, list[float]] = {n: [] for n in info.nodes}
-    for a, b, w in kept:  # each node's edges in the order networkx's adjacency holds them
-        incident[a].append(w)
-        incident[b].append(w)
+    for a, b, w in kept:
+        incident.setdefault(a, []).append(w)
+        incident.setdefault(b, []).append(w)
     degree = {n: sum(weights) for n, weights in incident.items()}
     deg_sum = sum(degree.values())
     m = deg_sum / 2
     norm = 1 / deg_sum**2
-    partition = partition_of(info.nodes, clusters)
+    partition = partition_of(incident.keys(), clusters)
     member_of = {n: i for i, community in enumerate(partition) for n in community}
     inside: list[float] = [0] * len(partition)
     for a, b, w in kept:

@@ -199,3 +199,15 @@ def test_an_unweighted_coupling_has_no_modularity() -> None:
     from advisor.metrics import coupling_modularity
 
     assert coupling_modularity(CouplingInfo(nodes=("a", "b")), [("a", "b")]) is None
+
+
+def test_modularity_from_rows_that_name_nodes_beyond_the_services_is_networkxs_too() -> None:
+    from advisor.clustering import partition_of
+    from advisor.graph import CouplingInfo
+    from advisor.metrics import coupling_modularity
+
+    info = CouplingInfo(nodes=("a", "b"), rows=(("a", "b", {"weight": 1.0}), ("a", "z", {"weight": 2.0}),
+                                                ("b", "c", {"weight": 0.5})))
+    G = info.graph()
+    expected = nx.community.modularity(G, partition_of(G, [("a", "b")]), weight="weight")
+    assert coupling_modularity(info, [("a", "b")]) == pytest.approx(expected, abs=1e-12)
