@@ -95,7 +95,6 @@ def redact_text(text: str) -> str:
     return text
 
 
-
 def redact_env(name: str, value: str) -> str:
     """The value of env var ``name`` as it may appear in output.
 

@@ -11,6 +11,8 @@ import random
 
 import networkx as nx
 
+from advisor.graph import CouplingInfo
+
 
 def planted_partition(
     n: int,
@@ -90,3 +92,22 @@ def labels(nodes: list[str], communities: list[tuple[str, ...]]) -> list[int]:
             out.append(fresh)
             fresh += 1
     return out
+
+
+def random_coupling(seed: int, self_loop: bool = False) -> tuple[CouplingInfo, list[tuple[str, ...]]]:
+    """Scored coupling pairs as :func:`advisor.graph.score_coupling` gives them (``a < b``, sorted),
+    random weights, every seventh pair excluded (and, with ``self_loop``, a self-loop last), and
+    random clusters over them: six disjoint ones of seven services, and one naming a service and a
+    node the graph does not have."""
+    rng = random.Random(seed)
+    nodes = tuple(f"s{i:03d}" for i in range(60))
+    pairs = sorted({tuple(sorted(rng.sample(nodes, 2))) for _ in range(150)})
+    rows: list[tuple[str, str, dict[str, object]]] = [
+        (a, b, {"weight": round(rng.uniform(0.1, 9.0), 6), "reasons": ("x",)}) for a, b in pairs]
+    if self_loop:
+        rows.append(("s059", "s059", {"weight": 1.5, "reasons": ("x",)}))
+    excluded = {(a, b): "hub" for a, b, _ in rows[::7]}
+    shuffled = list(nodes)
+    rng.shuffle(shuffled)
+    clusters = [tuple(shuffled[i:i + 7]) for i in range(0, 42, 7)] + [("gone", shuffled[50])]
+    return CouplingInfo(nodes=nodes, rows=tuple(rows), excluded=excluded), clusters

@@ -134,13 +134,13 @@ def test_seeded_runs_in_two_threads_take_turns_with_the_random_generator() -> No
 @pytest.mark.parametrize("seed", range(4))
 def test_the_louvain_graph_of_the_rows_is_the_one_of_the_graph(seed: int) -> None:
     """The analysis makes igraph's graph from the scored pairs, without building networkx's."""
-    from test_metrics import _random_coupling
+    from planted import random_coupling
 
     from advisor.clustering import LouvainGraph
 
-    info, _ = _random_coupling(seed)
-    of_rows, of_graph = LouvainGraph.of_coupling(info), LouvainGraph(info.graph())  # type: ignore[arg-type, attr-defined]
+    info, _ = random_coupling(seed)
+    of_rows, of_graph = LouvainGraph.of_coupling(info), LouvainGraph(info.graph())
     assert of_rows.names == of_graph.names and of_rows.total == of_graph.total
     assert of_rows.graph.get_edgelist() == of_graph.graph.get_edgelist()
     assert of_rows.graph.es["weight"] == of_graph.graph.es["weight"]
-    assert [(u, v, w) for u, v, w in info.graph().edges(data="weight")] == list(info.kept)  # type: ignore[attr-defined]
+    assert [(u, v, w) for u, v, w in info.graph().edges(data="weight")] == list(info.kept)

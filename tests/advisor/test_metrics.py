@@ -159,38 +159,21 @@ def test_pagerank_keeps_six_significant_digits_in_large_inventories() -> None:
     assert {m.pagerank for m in service_metrics(inv)} == {0.000333333}
 
 
-def _random_coupling(seed: int, self_loop: bool = False) -> tuple[object, list[tuple[str, ...]]]:
-    """A CouplingInfo of random weighted pairs (some excluded), and random clusters over it."""
-    import random
-
-    from advisor.graph import CouplingInfo
-
-    rng = random.Random(seed)
-    nodes = tuple(f"s{i:03d}" for i in range(60))
-    pairs = sorted({tuple(sorted(rng.sample(nodes, 2))) for _ in range(150)})
-    rows = [(a, b, {"weight": round(rng.uniform(0.1, 9.0), 6), "reasons": ("x",)}) for a, b in pairs]
-    if self_loop:
-        rows.append(("s059", "s059", {"weight": 1.5, "reasons": ("x",)}))
-    excluded = {(a, b): "hub" for a, b, _ in rows[::7]}
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    clusters = [tuple(shuffled[i:i + 7]) for i in range(0, 42, 7)] + [("gone", shuffled[50])]
-    return CouplingInfo(nodes=nodes, rows=tuple(rows), excluded=excluded), clusters
-
-
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("self_loop", [False, True])
 def test_modularity_from_the_rows_is_networkxs_on_the_graph(seed: int, self_loop: bool) -> None:
+    from planted import random_coupling
+
     from advisor.clustering import partition_of
     from advisor.metrics import coupling_modularity
 
-    info, clusters = _random_coupling(seed, self_loop)
-    G = info.graph()  # type: ignore[attr-defined]
+    info, clusters = random_coupling(seed, self_loop)
+    G = info.graph()
     expected = nx.community.modularity(G, partition_of(G, clusters), weight="weight")
-    assert coupling_modularity(info, clusters) == pytest.approx(expected, abs=1e-12)  # type: ignore[arg-type]
-    inv = Inventory(services=tuple(Service(n, n) for n in info.nodes))  # type: ignore[attr-defined]
-    from_rows = system_metrics(inv, coupling=info, clusters=clusters)  # type: ignore[arg-type]
-    from_graph = system_metrics(inv, coupling=info, coupling_graph=G, clusters=clusters)  # type: ignore[arg-type]
+    assert coupling_modularity(info, clusters) == pytest.approx(expected, abs=1e-12)
+    inv = Inventory(services=tuple(Service(n, n) for n in info.nodes))
+    from_rows = system_metrics(inv, coupling=info, clusters=clusters)
+    from_graph = system_metrics(inv, coupling=info, coupling_graph=G, clusters=clusters)
     assert from_rows.modularity == from_graph.modularity == round(expected, 6)
 
 
